@@ -1,0 +1,261 @@
+"""Breakpoint commands: break, tbreak, delete, disable, enable, condition, ignore, info break."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from pydbg.cli.commands.registry import command
+from pydbg.cli.commands.running import breakpoint_set_message
+from pydbg.engine.breakpoints import Breakpoint
+from pydbg.errors import CommandError
+
+if TYPE_CHECKING:
+    from pydbg.cli.session import Session
+
+_IF = re.compile(r"(?:^|\s)if(?:\s|\(|$)")
+
+
+def split_condition(arg: str) -> tuple[str, str | None]:
+    """'add if a == 1' -> ('add', 'a == 1'); gdb also accepts 'if' right after the location."""
+    m = _IF.search(arg)
+    if m is None:
+        return arg.strip(), None
+    location = arg[:m.start()].strip()
+    cond = arg[m.end() - (1 if arg[m.end() - 1:m.end()] == "(" else 0):].strip()
+    if not cond:
+        raise CommandError("Argument required (boolean expression).")
+    return location, cond
+
+
+def _set_breakpoint(session: "Session", arg: str, *, temporary: bool) -> Breakpoint:
+    location, cond = split_condition(arg)
+    target = session.target
+    if cond is not None:
+        session.parse_expression(cond)  # reject a bad condition before setting anything
+    bp = target.add_breakpoint(location, temporary=temporary, condition=cond,
+                               evaluate=session.evaluate_address)
+    session.out(breakpoint_set_message(bp))
+    return bp
+
+
+@command("break", group="breakpoints", aliases=("b", "br", "bre", "brea"))
+def cmd_break(session: "Session", arg: str) -> None:
+    """Set breakpoint at specified location.
+    Usage: break [LOCATION] [if CONDITION]
+    LOCATION may be a function name (add), a line number (12, in the current file),
+    FILE:LINE (basic.c:12), or *ADDRESS (*0x401136, *main+4).
+    With no LOCATION, uses the current execution address of the selected frame.
+    CONDITION is evaluated each time the breakpoint is reached; the program stops
+    only when it is true (non-zero)."""
+    _set_breakpoint(session, arg, temporary=False)
+
+
+@command("tbreak", group="breakpoints")
+def cmd_tbreak(session: "Session", arg: str) -> None:
+    """Set a temporary breakpoint.
+    Like "break" except the breakpoint is only temporary,
+    so it will be deleted when hit."""
+    _set_breakpoint(session, arg, temporary=True)
+
+
+def parse_numbers(arg: str, what: str = "breakpoint") -> list[int]:
+    """gdb's number lists: '1 3 5-7'."""
+    numbers: list[int] = []
+    for word in arg.split():
+        m = re.fullmatch(r"(\d+)-(\d+)", word)
+        if m:
+            lo, hi = int(m.group(1)), int(m.group(2))
+            if hi < lo:
+                raise CommandError(f"inverted range")
+            numbers.extend(range(lo, hi + 1))
+        elif word.lstrip("$").isdigit():
+            numbers.append(int(word.lstrip("$")))
+        else:
+            raise CommandError(f"Convenience variable must have integer value.\n"
+                               f"Args must be numbers or '$' variables."
+                               if word.startswith("$") else
+                               f"Arguments must be {what} numbers.")
+    return numbers
+
+
+@command("delete", group="breakpoints", aliases=("d",))
+def cmd_delete(session: "Session", arg: str) -> None:
+    """Delete all or some breakpoints.
+    Usage: delete [BREAKPOINTNUM]...
+    Arguments are breakpoint numbers with spaces in between, or ranges like 2-4.
+    To delete all breakpoints, give no argument."""
+    table = session.target.breakpoints
+    words = arg.split()
+    if words and words[0] in ("breakpoints", "br", "b"):
+        words = words[1:]
+    if not words:
+        if table.user_breakpoints() and not session.ask("Delete all breakpoints? (y or n) "):
+            return
+        for bp in table.user_breakpoints():
+            table.remove(bp.number)
+        session.target.sync_sites()
+        return
+    for number in parse_numbers(" ".join(words)):
+        bp = table.get(number)
+        if bp is None or bp.internal:
+            session.err(f"No breakpoint number {number}.")
+            continue
+        table.remove(number)
+    session.target.sync_sites()
+
+
+def _set_enabled(session: "Session", arg: str, enabled: bool) -> None:
+    table = session.target.breakpoints
+    words = arg.split()
+    once = delete = False
+    if words and words[0] in ("once", "delete"):
+        once, delete = words[0] == "once", words[0] == "delete"
+        words = words[1:]
+    if words and words[0] in ("breakpoints",):
+        words = words[1:]
+    targets = table.user_breakpoints() if not words else []
+    for number in parse_numbers(" ".join(words)) if words else []:
+        bp = table.get(number)
+        if bp is None or bp.internal:
+            session.err(f"No breakpoint number {number}.")
+            continue
+        targets.append(bp)
+    for bp in targets:
+        bp.enabled = enabled
+        if delete:
+            bp.temporary = True
+        if once:
+            bp.extra["once"] = True
+    session.target.sync_sites()
+
+
+@command("disable", group="breakpoints", aliases=("disa", "dis"))
+def cmd_disable(session: "Session", arg: str) -> None:
+    """Disable all or some breakpoints.
+    Usage: disable [BREAKPOINTNUM]...
+    A disabled breakpoint is not forgotten, but has no effect until re-enabled."""
+    _set_enabled(session, arg, False)
+
+
+@command("enable", group="breakpoints", aliases=("en",))
+def cmd_enable(session: "Session", arg: str) -> None:
+    """Enable all or some breakpoints.
+    Usage: enable [BREAKPOINTNUM]...
+           enable delete BREAKPOINTNUM...   (delete when hit next)"""
+    _set_enabled(session, arg, True)
+
+
+def _one_breakpoint(session: "Session", word: str) -> Breakpoint:
+    try:
+        number = int(word)
+    except ValueError:
+        raise CommandError(f"Bad breakpoint argument: '{word}'") from None
+    bp = session.target.breakpoints.get(number)
+    if bp is None or bp.internal:
+        raise CommandError(f"No breakpoint number {number}.")
+    return bp
+
+
+@command("condition", group="breakpoints")
+def cmd_condition(session: "Session", arg: str) -> None:
+    """Specify breakpoint number N to break only if COND is true.
+    Usage: condition N COND
+    With no COND, breakpoint number N is made unconditional."""
+    parts = arg.split(None, 1)
+    if not parts:
+        raise CommandError("Argument required (breakpoint number).")
+    bp = _one_breakpoint(session, parts[0])
+    if len(parts) == 1:
+        bp.condition = None
+        bp.condition_ast = None
+        session.out(f"Breakpoint {bp.number} now unconditional.")
+        return
+    session.parse_expression(parts[1])
+    bp.condition = parts[1].strip()
+    bp.condition_ast = None
+
+
+@command("ignore", group="breakpoints")
+def cmd_ignore(session: "Session", arg: str) -> None:
+    """Set ignore-count of breakpoint number N to COUNT.
+    Usage: ignore N COUNT
+    The next COUNT times the breakpoint is reached, it does not stop."""
+    parts = arg.split()
+    if not parts:
+        raise CommandError("Argument required (a breakpoint number).")
+    bp = _one_breakpoint(session, parts[0])
+    if len(parts) < 2:
+        raise CommandError("Second argument (specified ignore-count) is missing.")
+    count = max(session.evaluate_int(" ".join(parts[1:])), 0)
+    bp.ignore_count = count
+    if count == 0:
+        session.out(f"Will stop next time breakpoint {bp.number} is reached.")
+    elif count == 1:
+        session.out(f"Will ignore next crossing of breakpoint {bp.number}.")
+    else:
+        session.out(f"Will ignore next {count} crossings of breakpoint {bp.number}.")
+
+
+def _what(session: "Session", loc) -> str:
+    if loc.file and loc.line:
+        return f"in {loc.function} at {loc.file}:{loc.line}" if loc.function else \
+            f"at {loc.file}:{loc.line}"
+    addr = loc.address if loc.address is not None else loc.file_address
+    sym = session.target.symbolic_suffix(addr)
+    return f"<{sym}>" if sym else ""
+
+
+def breakpoint_table_lines(session: "Session", bps: list[Breakpoint]) -> list[str]:
+    lines = ["Num     Type           Disp Enb Address            What"]
+    for bp in bps:
+        disp = "del" if bp.temporary else ("dis" if bp.extra.get("once") else "keep")
+        enb = "y" if bp.enabled else "n"
+        if bp.kind in ("hw watchpoint", "read watchpoint", "acc watchpoint", "watchpoint"):
+            lines.append(f"{bp.number:<8}{bp.kind:<15}{disp:<5}{enb:<4}{'':<19}{bp.spec}")
+        elif not bp.locations:
+            lines.append(f"{bp.number:<8}{bp.kind:<15}{disp:<5}{enb:<4}{'<PENDING>':<19}{bp.spec}")
+        elif len(bp.locations) == 1:
+            loc = bp.locations[0]
+            addr = loc.address if loc.address is not None else loc.file_address
+            lines.append(f"{bp.number:<8}{bp.kind:<15}{disp:<5}{enb:<4}"
+                         f"{'0x%016x' % addr:<19}{_what(session, loc)}".rstrip())
+        else:
+            lines.append(f"{bp.number:<8}{bp.kind:<15}{disp:<5}{enb:<4}{'<MULTIPLE>':<19}")
+        if bp.condition:
+            lines.append(f"\tstop only if {bp.condition}")
+        if bp.hit_count:
+            times = "time" if bp.hit_count == 1 else "times"
+            lines.append(f"\tbreakpoint already hit {bp.hit_count} {times}")
+        if bp.ignore_count:
+            lines.append(f"\tignore next {bp.ignore_count} hits")
+        for line in bp.commands:
+            lines.append(f"        {line}")
+        if len(bp.locations) > 1:
+            for i, loc in enumerate(bp.locations, 1):
+                addr = loc.address if loc.address is not None else loc.file_address
+                enb = "y" if loc.enabled else "n"
+                lines.append(f"{f'{bp.number}.{i}':<28}{enb:<4}{'0x%016x' % addr:<19}"
+                             f"{_what(session, loc)}".rstrip())
+    return lines
+
+
+@command("breakpoints", group="breakpoints", prefix="info", aliases=("b", "br", "break"))
+def cmd_info_breakpoints(session: "Session", arg: str) -> None:
+    """Status of specified breakpoints (all user-settable breakpoints if no argument).
+    Usage: info breakpoints [NUM]...
+    The "Type" column indicates one of: breakpoint, watchpoint, dprintf.
+    The "Disp" column contains one of "keep", "del", or "dis" to indicate
+    the disposition of the breakpoint after it gets hit."""
+    bps = session.target.breakpoints.user_breakpoints()
+    if arg.strip():
+        wanted = set(parse_numbers(arg))
+        bps = [b for b in bps if b.number in wanted]
+        if not bps:
+            session.out(f"No breakpoint or watchpoint matching '{arg.strip()}'.")
+            return
+    if not bps:
+        session.out("No breakpoints or watchpoints.")
+        return
+    for line in breakpoint_table_lines(session, bps):
+        session.out(line)

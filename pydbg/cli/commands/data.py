@@ -1,0 +1,242 @@
+"""Examining data: print, output, set var, x, info registers, disassemble."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from pydbg.cli.commands.registry import command
+from pydbg.engine import format as fmt
+from pydbg.errors import CommandError, MemoryAccessError
+
+if TYPE_CHECKING:
+    from pydbg.cli.session import Session
+
+
+@command("print", group="data", aliases=("p", "inspect"), repeat=True)
+def cmd_print(session: "Session", arg: str) -> None:
+    """Print value of expression EXP.
+    Usage: print [/FMT] [EXP]
+    FMT is a format letter: x(hex), d(decimal), u(unsigned), o(octal), t(binary),
+    c(char), a(address), f(float), s(string), z(zero-padded hex).
+    The value is recorded in the value history as $N; `print` alone shows the last one.
+    Registers are written $NAME ($rip, $sp, $eax); `$N` and `$` name history values."""
+    letter, expr = fmt.parse_print_format(arg.strip())
+    if not expr.strip():
+        value = session.history_value(0)
+    else:
+        value = session.evaluate(expr)
+    number = session.record_history(value)
+    session.out(f"${number} = {session.format_value(value, letter)}")
+
+
+@command("output", group="data")
+def cmd_output(session: "Session", arg: str) -> None:
+    """Like "print" but don't put in value history and don't print newline.
+    Usage: output [/FMT] EXP"""
+    letter, expr = fmt.parse_print_format(arg.strip())
+    value = session.evaluate(expr)
+    session.write(session.format_value(value, letter))
+
+
+@command("call", group="data")
+def cmd_call(session: "Session", arg: str) -> None:
+    """Call a function in the program (not supported yet: pydbg does not run target code)."""
+    raise CommandError("Calling functions in the program is not supported by pydbg yet.")
+
+
+def _assign(session: "Session", expr: str) -> None:
+    if not expr.strip():
+        raise CommandError("Argument required (expression to compute).")
+    session.evaluate(expr)
+
+
+@command("variable", group="data", prefix="set", aliases=("var",))
+def cmd_set_var(session: "Session", arg: str) -> None:
+    """Evaluate expression EXP and assign result to variable VAR.
+    Usage: set var VAR = EXP
+    VAR may be a register ($rax), a convenience variable ($foo) or a program variable."""
+    _assign(session, arg)
+
+
+@command("x", group="data", repeat=True)
+def cmd_x(session: "Session", arg: str) -> None:
+    """Examine memory: x/FMT ADDRESS.
+    ADDRESS is an expression for the memory address to examine.
+    FMT is a repeat count followed by a format letter and a size letter.
+    Format letters are o(octal), x(hex), d(decimal), u(unsigned decimal),
+      t(binary), f(float), a(address), i(instruction), c(char), s(string)
+      and z(hex, zero padded on the left).
+    Size letters are b(byte), h(halfword), w(word), g(giant, 8 bytes).
+    Defaults for format and size are the ones last used; the default count is 1.
+    With no ADDRESS, continues after the last address examined."""
+    state = session.x_state
+    defaults = fmt.XDefaults(state.fmt, state.unit)
+    spec = fmt.parse_x_spec(arg.strip(), defaults) if arg.strip().startswith("/") else \
+        fmt.XSpec(1, defaults.fmt, defaults.unit, arg.strip())
+    if not arg.strip().startswith("/") and defaults.fmt == "s":
+        spec = fmt.XSpec(1, "s", "", arg.strip())
+    if spec.rest:
+        address = session.evaluate_address(spec.rest)
+    elif state.next_address is not None:
+        address = state.next_address
+    else:
+        raise CommandError("Argument required (starting display address).")
+    target = session.target
+    symbolize = target.symbolic_suffix
+    if spec.fmt == "i":
+        next_address = _examine_instructions(session, address, spec.count)
+        state.fmt, state.next_address = "i", next_address
+        return
+    try:
+        result = fmt.format_x(address, target.read_memory, spec.count, spec.fmt, spec.unit,
+                              symbolize)
+    except fmt.ExamineError as exc:
+        for line in exc.lines:
+            session.out(line)
+        if exc.partial:
+            session.write(exc.partial)
+            session.flush()
+        state.next_address = exc.next_address
+        raise MemoryAccessError(exc.address) from None
+    for warning in result.warnings:
+        session.err(warning)
+    for line in result.lines:
+        session.out(line)
+    new = fmt.XDefaults(state.fmt, state.unit).after(spec)
+    state.fmt, state.unit = new.fmt, new.unit
+    state.next_address = result.next_address
+    state.last_address = result.last_address
+
+
+def _examine_instructions(session: "Session", address: int, count: int) -> int:
+    target = session.target
+    pc = _current_pc(session)
+    addr = address
+    for _ in range(max(count, 1)):
+        code = _read_code(session, addr, 16)
+        insns = target.disassembler.disassemble(code, addr, count=1)
+        if not insns:
+            raise MemoryAccessError(addr)
+        insn = insns[0]
+        session.out(_instruction_line(session, insn, pc, label_style="x"))
+        addr += insn.size
+    return addr
+
+
+def _read_code(session: "Session", address: int, size: int) -> bytes:
+    target = session.target
+    if target.is_running:
+        data = target.require_process().readable_prefix(address, size)
+    else:
+        try:
+            data = target.read_memory(address, size)
+        except MemoryAccessError:
+            data = b""
+    if not data:
+        raise MemoryAccessError(address)
+    return data
+
+
+def _current_pc(session: "Session") -> int | None:
+    target = session.target
+    if not target.is_running:
+        return None
+    return session.selected_pc()
+
+
+def _instruction_line(session: "Session", insn, pc: int | None, *, label_style: str,
+                      func_start: int | None = None, raw: bool = False) -> str:
+    """One disassembly line: `=> 0x... <main+4>:\\tmov ...` (x/i) or `   0x... <+4>:\\t...`."""
+    marker = "=> " if pc == insn.address else "   "
+    target = session.target
+    if label_style == "x":
+        sym = target.symbolic_suffix(insn.address)
+        label = f"{insn.address:#x} <{sym}>:" if sym else f"{insn.address:#x}:"
+    else:
+        off = insn.address - func_start if func_start is not None else 0
+        label = f"0x{insn.address:016x} <+{off}>:"
+    text = insn.text(target.symbolic_suffix)
+    if raw:
+        text = " ".join(f"{b:02x}" for b in insn.raw) + "\t" + text
+    return f"{marker}{label}\t{text}"
+
+
+@command("disassemble", group="data", aliases=("disas",))
+def cmd_disassemble(session: "Session", arg: str) -> None:
+    """Disassemble a specified section of memory.
+    Usage: disassemble[/r] [FUNCTION | ADDRESS | START,END | START,+LENGTH]
+    With no argument, disassembles the function around the selected frame's pc.
+    /r also shows the raw bytes of each instruction. `=>` marks the current pc."""
+    arg = arg.strip()
+    raw = False
+    m = re.match(r"/([a-z]+)\s*", arg)
+    if m:
+        raw = "r" in m.group(1)
+        arg = arg[m.end():]
+    target = session.target
+    pc = _current_pc(session)
+    if "," in arg:
+        start_text, end_text = arg.split(",", 1)
+        start = session.evaluate_address(start_text)
+        end_text = end_text.strip()
+        end = start + session.evaluate_int(end_text[1:]) if end_text.startswith("+") else \
+            session.evaluate_address(end_text)
+        session.out(f"Dump of assembler code from {start:#x} to {end:#x}:")
+        _disassemble_range(session, start, end, pc, raw, by_function=False)
+        session.out("End of assembler dump.")
+        return
+    if arg:
+        address = session.evaluate_address(arg)
+    else:
+        if pc is None:
+            raise CommandError("No frame selected.")
+        address = pc
+    bounds = target.function_bounds(address)
+    if bounds is None:
+        raise CommandError("No function contains specified address.")
+    name, start, end = bounds
+    session.out(f"Dump of assembler code for function {name}:")
+    _disassemble_range(session, start, end, pc, raw, by_function=True)
+    session.out("End of assembler dump.")
+
+
+def _disassemble_range(session: "Session", start: int, end: int, pc: int | None, raw: bool,
+                       by_function: bool) -> None:
+    target = session.target
+    code = _read_code(session, start, end - start) if end > start else b""
+    insns = target.disassembler.disassemble(code, start)
+    for insn in insns:
+        if insn.address >= end:
+            break
+        if by_function:
+            session.out(_instruction_line(session, insn, pc, label_style="func", func_start=start,
+                                          raw=raw))
+        else:
+            session.out(_instruction_line(session, insn, pc, label_style="x", raw=raw))
+
+
+@command("registers", group="data", prefix="info", aliases=("r",))
+def cmd_info_registers(session: "Session", arg: str) -> None:
+    """List of integer registers and their contents, for selected stack frame.
+    Usage: info registers [NAME...]
+    NAME may be a register ($rax or rax), a part of one (eax, al) or a group (general)."""
+    target = session.target
+    if not target.is_running:
+        raise CommandError("The program has no registers now.")
+    values = session.frame_registers()
+    names = arg.split() if arg.strip() else None
+    try:
+        lines = fmt.format_registers(values, names, target.symbolic_suffix)
+    except fmt.FormatErrorWithOutput as exc:
+        for line in exc.lines:
+            session.out(line)
+        raise
+    for line in lines:
+        session.out(line)
+
+
+@command("all-registers", group="data", prefix="info")
+def cmd_info_all_registers(session: "Session", arg: str) -> None:
+    """List of all registers and their contents (general registers for now)."""
+    cmd_info_registers(session, arg)

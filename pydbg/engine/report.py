@@ -1,0 +1,117 @@
+"""gdb's text for stops and frames, shared by the REPL, batch mode and trace output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from pydbg.engine.signals import signal_description, signal_name
+from pydbg.engine.stops import CodeLocation, Stop, StopKind
+
+_source_cache: dict[str, list[str] | None] = {}
+
+
+def source_lines(path: str | None) -> list[str] | None:
+    """The lines of a source file (cached), or None when it cannot be read."""
+    if path is None:
+        return None
+    if path not in _source_cache:
+        try:
+            text = Path(path).read_text(errors="replace")
+            _source_cache[path] = text.splitlines()
+        except OSError:
+            _source_cache[path] = None
+    return _source_cache[path]
+
+
+def source_line_text(loc: CodeLocation) -> str | None:
+    """gdb's '12\\t<source>' line for a location, or its message for a missing file."""
+    if loc.line is None:
+        return None
+    lines = source_lines(loc.fullname)
+    if lines is None:
+        return f"{loc.line}\t{loc.file}: No such file or directory."
+    if 1 <= loc.line <= len(lines):
+        return f"{loc.line}\t{lines[loc.line - 1]}"
+    return f"Line number {loc.line} out of range; \"{loc.file}\" has {len(lines)} lines."
+
+
+def frame_function_text(loc: CodeLocation, args_text: str | None = None) -> str:
+    name = loc.function or "??"
+    return f"{name} ({args_text or ''})"
+
+
+def frame_line(loc: CodeLocation, *, print_address: bool | None = None,
+               args_text: str | None = None) -> str:
+    """'add (a=1, b=2) at basic.c:12' or '0x000055555555513d in crash () at crash.c:10'."""
+    if print_address is None:
+        print_address = not loc.line_start or loc.line is None
+    text = ""
+    if print_address:
+        text = f"0x{loc.pc:016x} in "
+    text += frame_function_text(loc, args_text)
+    if loc.file is not None and loc.line is not None:
+        text += f" at {loc.file}:{loc.line}"
+    elif loc.library is not None:
+        text += f" from {loc.library}"
+    return text
+
+
+def stop_lines(stop: Stop, pid: int | None,
+               args_for: Callable[[CodeLocation], str | None] | None = None,
+               previous: CodeLocation | None = None) -> list[str]:
+    """The lines gdb prints when the program stops (after run/continue/step...)."""
+    out: list[str] = []
+    loc = stop.location
+    args_text = args_for(loc) if (args_for is not None and loc is not None) else None
+    if stop.kind is StopKind.EXITED:
+        code = stop.exit_code or 0
+        if code == 0:
+            out.append(f"[Inferior 1 (process {pid}) exited normally]")
+        else:
+            out.append(f"[Inferior 1 (process {pid}) exited with code {code:02o}]")
+        return out
+    if stop.kind is StopKind.KILLED:
+        sig = stop.signal or 9
+        out.append("")
+        out.append(f"Program terminated with signal {signal_name(sig)}, "
+                   f"{signal_description(sig)}.")
+        out.append("The program no longer exists.")
+        return out
+    if stop.condition_error:
+        out.extend(stop.condition_error.splitlines())
+    if stop.kind is StopKind.BREAKPOINT and stop.breakpoints:
+        bp = stop.breakpoints[0]
+        out.append("")
+        if loc is not None:
+            out.append(f"{bp.description()}, {frame_line(loc, args_text=args_text)}")
+    elif stop.kind is StopKind.SIGNAL:
+        sig = stop.signal or 0
+        out.append("")
+        out.append(f"Program received signal {signal_name(sig)}, {signal_description(sig)}.")
+        if loc is not None:
+            out.append(frame_line(loc, args_text=args_text))
+    elif stop.kind is StopKind.WATCHPOINT:
+        out.extend(stop.messages)
+        if loc is not None:
+            out.append(frame_line(loc, args_text=args_text))
+    elif stop.kind in (StopKind.STEP, StopKind.ATTACHED):
+        if loc is None:
+            return out
+        same_function = previous is not None and previous.function == loc.function and \
+            previous.function is not None
+        if stop.kind is StopKind.ATTACHED or not same_function or loc.line is None:
+            out.append(frame_line(loc, args_text=args_text))
+            if loc.line is None:
+                return out
+        elif not loc.line_start:
+            # Mid-line after stepi in the same function: gdb prefixes the pc to the source.
+            text = source_line_text(loc)
+            if text is not None:
+                out.append(f"0x{loc.pc:016x}\t{text}")
+            return out
+    if loc is not None and loc.line is not None:
+        text = source_line_text(loc)
+        if text is not None:
+            out.append(text)
+    return out

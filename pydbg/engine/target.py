@@ -1,0 +1,687 @@
+"""The debugging target: one program, its process (if any) and its loaded ELF images.
+
+Target joins pydbg.ptrace (process control) and pydbg.symbols (ELF/DWARF); every front end
+(REPL, batch mode, trace, Python API) drives the same Target.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import struct
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from pydbg.disasm import Disassembler
+from pydbg.engine.breakpoints import Breakpoint, BreakpointLocation, BreakpointTable
+from pydbg.engine.signals import SignalTable
+from pydbg.engine.stops import CodeLocation, Stop, StopKind
+from pydbg.errors import CommandError, PydbgError, SymbolError, TargetError
+from pydbg.ptrace import Process, PtraceOp, StopEvent, StopReason, iter_maps
+from pydbg.symbols import ElfImage
+
+AT_ENTRY = 9
+AT_BASE = 7
+
+
+@dataclass
+class Settings:
+    """gdb's `set` variables that the engine consults."""
+    disable_randomization: bool = True
+    disassembly_flavor: str = "att"
+    confirm: bool = True
+    listsize: int = 10
+    environment: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    cwd: str | None = None
+
+
+@dataclass
+class LoadedImage:
+    """An ELF image mapped into the process at a load bias (runtime = file address + bias)."""
+    path: str
+    image: ElfImage
+    bias: int
+    start: int
+    end: int
+    is_main: bool = False
+
+    def contains(self, address: int) -> bool:
+        return self.start <= address < self.end
+
+
+_image_cache: dict[str, ElfImage] = {}
+
+
+def open_image(path: str) -> ElfImage:
+    """ElfImage objects are shared per path: parsed data survives re-runs."""
+    real = os.path.realpath(path)
+    image = _image_cache.get(real)
+    if image is None:
+        image = _image_cache[real] = ElfImage(real)
+    return image
+
+
+class Target:
+    def __init__(self, executable: str | None = None, args: list[str] | None = None,
+                 observer: Callable[[PtraceOp], None] | None = None) -> None:
+        self.settings = Settings()
+        self.args: list[str] = list(args or [])
+        self.observer = observer
+        self.executable: str | None = None
+        self.exe_image: ElfImage | None = None
+        self.process: Process | None = None
+        self.breakpoints = BreakpointTable()
+        self.signals = SignalTable()
+        self.images: list[LoadedImage] = []
+        self.last_stop: Stop | None = None
+        self.notices: list[str] = []          # text the front end prints before the next prompt
+        self.disassembler = Disassembler()
+        self._maps_loaded = False
+        if executable is not None:
+            self.load_executable(executable)
+
+    # ------------------------------------------------------------------ program
+    def load_executable(self, path: str) -> ElfImage:
+        """gdb's `file`: read symbols of the program to run."""
+        p = Path(path)
+        if not p.exists():
+            raise SymbolError(f"{path}: No such file or directory.")
+        image = open_image(str(p))
+        self.executable = str(p.resolve())
+        self.exe_image = image
+        return image
+
+    @property
+    def is_running(self) -> bool:
+        return self.process is not None and self.process.is_alive
+
+    def require_process(self) -> Process:
+        if not self.is_running:
+            raise TargetError("The program is not being run.")
+        assert self.process is not None
+        return self.process
+
+    # ---------------------------------------------------------------- lifecycle
+    def run(self, args: list[str] | None = None, *, stdin: int | None = None,
+            stdout: int | None = None, stderr: int | None = None,
+            stop_at_entry: bool = False) -> Stop:
+        """Start the program (killing a running one) and continue to the first stop."""
+        if self.executable is None:
+            raise TargetError("No executable file specified.\n"
+                              "Use the \"file\" or \"exec-file\" command.")
+        if args is not None:
+            self.args = list(args)
+        if self.is_running:
+            self.kill()
+        self.process = Process.launch([self.executable, *self.args],
+                                      env=self.settings.environment, cwd=self.settings.cwd,
+                                      disable_aslr=self.settings.disable_randomization,
+                                      stdin=stdin, stdout=stdout, stderr=stderr,
+                                      observer=self.observer)
+        self._after_attach()
+        if stop_at_entry:
+            return self._make_stop(StopKind.STEP, self.process.current_tid, self.process.get_pc())
+        return self.cont()
+
+    def attach(self, pid: int) -> Stop:
+        if self.is_running:
+            raise TargetError("A program is being debugged already.")
+        exe = f"/proc/{pid}/exe"
+        process = Process.attach(pid, observer=self.observer)
+        self.process = process
+        try:
+            if self.executable is None or not os.path.samefile(self.executable, exe):
+                self.load_executable(os.readlink(exe))
+        except (OSError, PydbgError):
+            pass
+        self._after_attach()
+        stop = self._make_stop(StopKind.ATTACHED, process.current_tid, process.get_pc())
+        self.last_stop = stop
+        return stop
+
+    def _after_attach(self) -> None:
+        """A new process image: compute load biases and (re)insert breakpoint sites."""
+        self.images = []
+        self._maps_loaded = False
+        self._refresh_images()
+        for bp in self.breakpoints.all():
+            if bp.kind in ("breakpoint", "dprintf"):
+                self._reresolve(bp)
+        self.sync_sites()
+
+    def detach(self) -> int:
+        process = self.require_process()
+        pid = process.pid
+        process.detach()
+        self.process = None
+        self.last_stop = None
+        return pid
+
+    def kill(self) -> None:
+        process = self.require_process()
+        process.kill()
+        self.process = None
+        self.last_stop = None
+
+    def close(self) -> None:
+        """Leave as gdb's quit does: kill a spawned process, detach from an attached one."""
+        if self.is_running:
+            assert self.process is not None
+            self.process.close()
+        self.process = None
+
+    # ------------------------------------------------------------------ images
+    def _refresh_images(self) -> None:
+        process = self.process
+        if process is None:
+            return
+        try:
+            maps = list(iter_maps(process.pid))
+        except OSError:
+            return
+        known = {img.path for img in self.images}
+        exe_real = os.path.realpath(self.executable) if self.executable else None
+        first: dict[str, tuple[int, int]] = {}
+        for start, end, _perms, offset, path in maps:
+            if not path.startswith("/") or path in known:
+                continue
+            lo, hi = first.get(path, (start, end))
+            first[path] = (min(lo, start), max(hi, end))
+        for path, (start, end) in first.items():
+            is_main = exe_real is not None and os.path.realpath(path) == exe_real
+            try:
+                image = self.exe_image if is_main and self.exe_image else open_image(path)
+            except (PydbgError, OSError, ValueError):
+                continue
+            segs = image.load_segments()
+            if not segs:
+                continue
+            low_vaddr = min(s.vaddr for s in segs) & ~0xFFF
+            bias = start - low_vaddr if image.is_pie else 0
+            if is_main:
+                bias = self._main_bias(image, bias)
+            self.images.append(LoadedImage(path, image, bias, start, end, is_main))
+        self.images.sort(key=lambda i: (not i.is_main, i.start))
+        self._maps_loaded = True
+
+    def _main_bias(self, image: ElfImage, guess: int) -> int:
+        # AT_ENTRY is exact even when the first mapping is not the lowest segment.
+        try:
+            data = Path(f"/proc/{self.process.pid}/auxv").read_bytes()  # type: ignore[union-attr]
+        except OSError:
+            return guess
+        for i in range(0, len(data) - 15, 16):
+            key, value = struct.unpack_from("<QQ", data, i)
+            if key == AT_ENTRY:
+                return value - image.entry if image.is_pie else 0
+        return guess
+
+    def image_for_address(self, address: int) -> LoadedImage | None:
+        for img in self.images:
+            if img.contains(address):
+                return img
+        if self.is_running:
+            self._refresh_images()
+            for img in self.images:
+                if img.contains(address):
+                    return img
+        return None
+
+    def main_bias(self) -> int:
+        for img in self.images:
+            if img.is_main:
+                return img.bias
+        return 0
+
+    def _image_bias(self, path: str) -> int | None:
+        """Bias of an image: 0 before the program runs (gdb shows file addresses then)."""
+        if not self.is_running:
+            return 0 if self.exe_image and path == str(self.exe_image.path) else None
+        for img in self.images:
+            if str(img.image.path) == path:
+                return img.bias
+        return None
+
+    # ----------------------------------------------------------------- symbols
+    def symbolize(self, address: int) -> tuple[str, int] | None:
+        """(symbol, offset) for gdb's <sym+off>, from ELF symbol tables."""
+        img = self.image_for_address(address) if self.is_running else None
+        if img is not None:
+            found = img.image.symbolize(address - img.bias)
+        elif not self.is_running and self.exe_image is not None:
+            found = self.exe_image.symbolize(address)
+        else:
+            found = None
+        if found is None:
+            return None
+        sym, off = found
+        return sym.name, off
+
+    def symbolic_suffix(self, address: int) -> str | None:
+        """'main+4' (or 'main') for an address, None when no symbol covers it."""
+        found = self.symbolize(address)
+        if found is None:
+            return None
+        name, off = found
+        return f"{name}+{off}" if off else name
+
+    def locate(self, pc: int) -> CodeLocation:
+        """Function, file and line of a runtime pc, as gdb's frame line needs them."""
+        if self.is_running:
+            img = self.image_for_address(pc)
+            bias = img.bias if img else 0
+            image = img.image if img else None
+            library = img.path if img and not img.is_main else None
+        else:
+            image, bias, library = self.exe_image, 0, None
+        if image is None:
+            return CodeLocation(pc)
+        file_pc = pc - bias
+        function, offset = None, 0
+        func = image.function_at(file_pc)
+        if func is not None:
+            function, offset = func.name, file_pc - func.low
+        else:
+            found = image.symbolize(file_pc)
+            if found is not None:
+                function, offset = found[0].name, found[1]
+        entry = image.line_for_address(file_pc) if image.has_debug_info else None
+        if entry is None:
+            return CodeLocation(pc, function, offset, library=library)
+        return CodeLocation(pc, function, offset, file=entry.name, fullname=entry.file,
+                            line=entry.line, line_start=(entry.address == file_pc),
+                            library=library)
+
+    def lookup_symbol_address(self, name: str) -> tuple[int, str] | None:
+        """(runtime address, kind) of an ELF symbol, main image first."""
+        for image, bias in self._search_images():
+            sym = image.get_symbol(name)
+            if sym is not None:
+                return sym.address + (bias or 0), sym.kind
+        return None
+
+    def function_bounds(self, address: int) -> tuple[str, int, int] | None:
+        """(name, start, end) of the function containing a runtime address."""
+        if self.is_running:
+            img = self.image_for_address(address)
+            if img is None:
+                return None
+            image, bias = img.image, img.bias
+        elif self.exe_image is not None:
+            image, bias = self.exe_image, 0
+        else:
+            return None
+        func = image.function_at(address - bias)
+        if func is None:
+            return None
+        return func.name, func.low + bias, func.high + bias
+
+    def default_source_file(self) -> str | None:
+        if self.last_stop is not None and self.last_stop.location and \
+                self.last_stop.location.file:
+            return self.last_stop.location.file
+        return self.exe_image.main_source_file() if self.exe_image else None
+
+    # --------------------------------------------------------------- locations
+    def resolve_location(self, spec: str, evaluate: Callable[[str], int] | None = None
+                         ) -> list[BreakpointLocation]:
+        """Addresses for a gdb location: FUNC, FILE:LINE, LINE, *ADDRESS."""
+        spec = spec.strip()
+        if not spec:
+            if self.last_stop is None or self.last_stop.pc is None:
+                raise CommandError("No default breakpoint location now selected.")
+            return [self._location_at(self.last_stop.pc)]
+        if spec.startswith("*"):
+            if evaluate is None:
+                raise CommandError("Cannot evaluate address expressions here.")
+            return [self._location_at(evaluate(spec[1:]))]
+        images = self._search_images()
+        file, line = _split_file_line(spec)
+        if line is not None:
+            if file is None:
+                file = self.default_source_file()
+                if file is None:
+                    raise SymbolError("No symbol table is loaded.  Use the \"file\" command.")
+            found: list[BreakpointLocation] = []
+            for image, bias in images:
+                for match in image.addresses_for_line(file, line):
+                    loc = BreakpointLocation(match.address, str(image.path),
+                                             match.address + bias if bias is not None else None,
+                                             match.function, match.name, match.line)
+                    found.append(loc)
+            if not found:
+                if not any(image.has_source_file(file) for image, _ in images):
+                    raise SymbolError(f"No source file named {file}.")
+                raise SymbolError(f"Line {line} out of range; \"{file}\" has fewer lines.")
+            return found
+        name = spec
+        for image, bias in images:
+            addrs = image.breakpoint_addresses(name)
+            if addrs:
+                return [self._make_location(image, bias, a) for a in addrs]
+        raise SymbolError(f"Function \"{name}\" not defined.")
+
+    def _search_images(self) -> list[tuple[ElfImage, int | None]]:
+        """The main image first, then shared libraries (only known while running)."""
+        if self.is_running:
+            if not self._maps_loaded:
+                self._refresh_images()
+            result = [(img.image, img.bias) for img in self.images]
+            if result:
+                return result
+        return [(self.exe_image, 0)] if self.exe_image is not None else []
+
+    def _make_location(self, image: ElfImage, bias: int | None, file_addr: int
+                       ) -> BreakpointLocation:
+        loc = BreakpointLocation(file_addr, str(image.path),
+                                 file_addr + bias if bias is not None else None)
+        func = image.function_at(file_addr)
+        loc.function = func.name if func else None
+        entry = image.line_for_address(file_addr) if image.has_debug_info else None
+        if entry is not None:
+            loc.file, loc.line = entry.name, entry.line
+        return loc
+
+    def _location_at(self, address: int) -> BreakpointLocation:
+        img = self.image_for_address(address) if self.is_running else None
+        if img is not None:
+            loc = self._make_location(img.image, img.bias, address - img.bias)
+        elif self.exe_image is not None and not self.is_running:
+            loc = self._make_location(self.exe_image, 0, address)
+        else:
+            loc = BreakpointLocation(address, "", address)
+        loc.address = address
+        return loc
+
+    def _reresolve(self, bp: Breakpoint) -> None:
+        """Recompute runtime addresses after (re)start; keep explicit addresses as they are."""
+        if bp.spec.startswith("*"):
+            for loc in bp.locations:
+                bias = self._image_bias(loc.image_path) if loc.image_path else None
+                if loc.address is None and bias is not None:
+                    loc.address = loc.file_address + bias
+            return
+        for loc in bp.locations:
+            bias = self._image_bias(loc.image_path)
+            loc.address = loc.file_address + bias if bias is not None else None
+        if not bp.locations:
+            try:
+                bp.locations = self.resolve_location(bp.spec)
+            except PydbgError:
+                pass
+
+    # -------------------------------------------------------------- breakpoints
+    def add_breakpoint(self, spec: str, *, temporary: bool = False, condition: str | None = None,
+                       internal: bool = False, kind: str = "breakpoint",
+                       evaluate: Callable[[str], int] | None = None) -> Breakpoint:
+        locations = self.resolve_location(spec, evaluate)
+        bp = self.breakpoints.new(spec, temporary=temporary, internal=internal, kind=kind)
+        bp.locations = locations
+        bp.condition = condition
+        self.sync_sites()
+        return bp
+
+    def delete_breakpoint(self, number: int) -> None:
+        if self.breakpoints.remove(number) is None:
+            raise CommandError(f"No breakpoint number {number}.")
+        self.sync_sites()
+
+    def sync_sites(self) -> None:
+        """Make the int3 sites in the process match the enabled breakpoint locations."""
+        process = self.process
+        if process is None or not process.is_alive:
+            return
+        wanted = self.breakpoints.wanted_addresses()
+        for address in list(process.sites):
+            if address not in wanted:
+                process.remove_site(address)
+        for address in wanted:
+            site = process.create_site(address)
+            if not site.enabled:
+                try:
+                    site.enable()
+                except PydbgError:
+                    process.sites.pop(address, None)
+                    self.notices.append(
+                        f"Warning:\nCannot insert breakpoint at {address:#x}.\n"
+                        f"Cannot access memory at address {address:#x}")
+
+    # --------------------------------------------------------------- execution
+    def cont(self, sig: int | None = None,
+             check_condition: Callable[[Breakpoint], bool] | None = None) -> Stop:
+        """Continue until a breakpoint whose condition holds, a signal to stop for, or exit."""
+        process = self.require_process()
+        if sig is None:
+            sig = self._signal_to_pass()
+        while True:
+            with self._forward_sigint():
+                event = process.cont(sig)
+            sig = 0
+            self._drain_thread_notices()
+            stop = self._handle_event(event, check_condition)
+            if stop is not None:
+                self.last_stop = stop
+                return stop
+            if event.reason is StopReason.SIGNAL:
+                sig = event.signal or 0
+
+    def _signal_to_pass(self) -> int:
+        """A signal the program stopped with is delivered on resume, unless gdb would not."""
+        stop = self.last_stop
+        if stop is not None and stop.kind is StopKind.SIGNAL and stop.signal:
+            if self.signals.get(stop.signal).pass_:
+                return stop.signal
+        return 0
+
+    def _handle_event(self, event: StopEvent,
+                      check_condition: Callable[[Breakpoint], bool] | None) -> Stop | None:
+        """The engine's verdict on a ptrace event: a Stop to report, or None to go on."""
+        if event.reason is StopReason.EXITED:
+            self._after_exit()
+            return Stop(StopKind.EXITED, event.tid, exit_code=event.exit_code, event=event)
+        if event.reason is StopReason.KILLED:
+            self._after_exit()
+            return Stop(StopKind.KILLED, event.tid, signal=event.signal, event=event)
+        if event.reason is StopReason.BREAKPOINT:
+            return self._breakpoint_hit(event, check_condition)
+        if event.reason is StopReason.SIGNAL:
+            disp = self.signals.get(event.signal or 0)
+            if not disp.stop:
+                return None
+            return self._make_stop(StopKind.SIGNAL, event.tid, event.pc, event=event,
+                                   signal=event.signal)
+        if event.reason is StopReason.EXEC:
+            self._after_attach()
+            return None
+        if event.reason is StopReason.SINGLE_STEP:
+            return self._make_stop(StopKind.STEP, event.tid, event.pc, event=event)
+        return self._make_stop(StopKind.SIGNAL, event.tid, event.pc, event=event,
+                               signal=event.signal)
+
+    def _breakpoint_hit(self, event: StopEvent,
+                        check_condition: Callable[[Breakpoint], bool] | None) -> Stop | None:
+        address = event.address if event.address is not None else event.pc
+        hit: list[Breakpoint] = []
+        error = None
+        for bp in self.breakpoints.at_address(address):
+            if bp.thread is not None and bp.thread != event.tid:
+                continue
+            if bp.condition and check_condition is not None:
+                try:
+                    if not check_condition(bp):
+                        continue
+                except PydbgError as exc:
+                    error = f"Error in testing condition for breakpoint {bp.number}:\n{exc}"
+            if bp.ignore_count > 0 and error is None:
+                bp.ignore_count -= 1
+                bp.hit_count += 1
+                continue
+            bp.hit_count += 1
+            hit.append(bp)
+        if not hit:
+            return None
+        stop = self._make_stop(StopKind.BREAKPOINT, event.tid, address, event=event)
+        stop.breakpoints = hit
+        stop.condition_error = error
+        for bp in hit:
+            if bp.temporary:
+                self.breakpoints.remove(bp.number)
+        self.sync_sites()
+        return stop
+
+    def _make_stop(self, kind: StopKind, tid: int, pc: int | None, *,
+                   event: StopEvent | None = None, signal: int | None = None) -> Stop:
+        location = self.locate(pc) if pc is not None else None
+        return Stop(kind, tid, pc=pc, signal=signal, location=location, event=event)
+
+    def _after_exit(self) -> None:
+        self.process = None
+        for bp in self.breakpoints.all():
+            for loc in bp.locations:
+                if bp.spec.startswith("*"):
+                    continue
+                loc.address = None
+        # Temporary internal breakpoints of a finished run mean nothing in the next one.
+        for bp in [b for b in self.breakpoints.all() if b.internal]:
+            self.breakpoints.remove(bp.number)
+
+    def _drain_thread_notices(self) -> None:
+        process = self.process
+        if process is None or not process.thread_notices:
+            return
+        for kind, tid in process.thread_notices:
+            if kind == "new":
+                self.notices.append(f"[New Thread {tid} (LWP {tid})]")
+            else:
+                self.notices.append(f"[Thread {tid} (LWP {tid}) exited]")
+        process.thread_notices.clear()
+
+    @contextlib.contextmanager
+    def _forward_sigint(self) -> Iterator[None]:
+        """While the program runs, Ctrl-C must stop it, not us.
+
+        A spawned program shares our terminal's process group and gets the SIGINT from
+        the terminal itself; an attached one has to be sent it.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        process = self.process
+        same_group = False
+        try:
+            same_group = process is not None and os.getpgid(process.pid) == os.getpgid(0)
+        except OSError:
+            pass
+
+        def handler(signum, frame):  # noqa: ARG001
+            if process is not None and process.is_alive and not same_group:
+                process.interrupt()
+
+        previous = signal.signal(signal.SIGINT, handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def step_instruction(self, over_calls: bool = False) -> Stop:
+        """stepi / nexti: one machine instruction (a call as a whole for nexti)."""
+        process = self.require_process()
+        pc = process.get_pc()
+        if over_calls:
+            insn = self.decode_instruction(pc)
+            if insn is not None and insn.is_call:
+                return self.run_to(pc + insn.size, frame_sp=process.get_registers().rsp)
+        sig = self._signal_to_pass()
+        with self._forward_sigint():
+            event = process.step_instruction(sig=sig)
+        self._drain_thread_notices()
+        if event.reason is StopReason.SINGLE_STEP:
+            # Landing on a breakpoint counts as hitting it, as in gdb.
+            hit = [b for b in self.breakpoints.at_address(event.pc)
+                   if not b.internal] if event.pc is not None else []
+            if hit:
+                for bp in hit:
+                    bp.hit_count += 1
+                stop = self._make_stop(StopKind.BREAKPOINT, event.tid, event.pc, event=event)
+                stop.breakpoints = hit
+                self.last_stop = stop
+                return stop
+        stop = self._handle_event(event, None)
+        if stop is None:  # e.g. a signal gdb does not stop for: the step still completed
+            stop = self._make_stop(StopKind.STEP, event.tid, process.get_pc() if
+                                   process.is_alive else None, event=event)
+        self.last_stop = stop
+        return stop
+
+    def run_to(self, address: int, frame_sp: int | None = None,
+               check_condition: Callable[[Breakpoint], bool] | None = None) -> Stop:
+        """Continue until address is reached (in the frame whose sp is frame_sp, if given)."""
+        internal = self.breakpoints.new(f"*{address:#x}", internal=True)
+        internal.locations = [BreakpointLocation(address, "", address)]
+        self.sync_sites()
+        try:
+            while True:
+                stop = self.cont(check_condition=check_condition)
+                if stop.kind is StopKind.BREAKPOINT and internal in stop.breakpoints:
+                    process = self.require_process()
+                    if frame_sp is not None and process.get_registers().rsp <= frame_sp - 8:
+                        continue  # a deeper recursive activation reached it first
+                    user = [b for b in stop.breakpoints if b is not internal]
+                    stop.breakpoints = user
+                    if not user:
+                        stop.kind = StopKind.STEP
+                    return stop
+                return stop
+        finally:
+            if self.breakpoints.remove(internal.number) is not None:
+                self.sync_sites()
+
+    # ---------------------------------------------------------- memory, regs
+    def read_memory(self, address: int, size: int) -> bytes:
+        if self.is_running:
+            return self.require_process().read_memory(address, size)
+        if self.exe_image is not None:
+            # gdb reads the executable's sections when no process runs.
+            try:
+                return self.exe_image.read(address, size)
+            except SymbolError:
+                pass
+        from pydbg.errors import MemoryAccessError
+        raise MemoryAccessError(address)
+
+    def write_memory(self, address: int, data: bytes) -> None:
+        self.require_process().write_memory(address, data)
+
+    def decode_instruction(self, address: int):
+        try:
+            code = self.read_memory(address, 16)
+        except PydbgError:
+            return None
+        insns = self.disassembler.disassemble(code, address, count=1)
+        return insns[0] if insns else None
+
+    def registers(self) -> dict[str, int]:
+        process = self.require_process()
+        try:
+            return process.get_registers().as_dict()
+        except TargetError:
+            raise
+        except OSError as exc:
+            raise TargetError(f"Couldn't get registers: {exc.strerror}.") from None
+
+    def set_register(self, name: str, value: int) -> None:
+        self.require_process().set_register(name, value)
+
+
+def _split_file_line(spec: str) -> tuple[str | None, int | None]:
+    """'basic.c:12' -> ('basic.c', 12); '12' -> (None, 12); 'add' -> (None, None)."""
+    if spec.isdigit():
+        return None, int(spec)
+    if ":" in spec:
+        file, _, line = spec.rpartition(":")
+        if line.strip().isdigit() and file:
+            return file.strip(), int(line)
+    return None, None

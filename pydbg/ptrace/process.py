@@ -1,0 +1,745 @@
+"""Process control over ptrace: spawn or attach, resume/step/wait, memory and registers.
+
+All-stop model: when wait() returns an event every thread of the process is stopped, and
+resume() restarts them all. Events come back as StopEvent values, never as exceptions.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from ptrace.binding import func as pt
+
+from pydbg.errors import MemoryAccessError, TargetError
+from pydbg.ptrace.sites import BreakpointSite
+from pydbg.ptrace.stop import StopEvent, StopReason
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+_libc.personality.restype = ctypes.c_int
+_libc.personality.argtypes = [ctypes.c_ulong]
+
+ADDR_NO_RANDOMIZE = 0x0040000
+SYS_TGKILL = 234
+WALL = 0x40000000  # __WALL: wait for clone children (threads) too
+
+PTRACE_O_EXITKILL = 0x100000
+PTRACE_OPTIONS = (pt.PTRACE_O_TRACECLONE | pt.PTRACE_O_TRACEEXEC)
+
+# si_code values of SIGTRAP (asm-generic/siginfo.h).
+SI_KERNEL = 0x80
+TRAP_BRKPT = 1
+TRAP_TRACE = 2
+TRAP_HWBKPT = 4
+
+# offsetof(struct user, u_debugreg) on x86-64.
+DEBUGREG_OFFSET = 848
+
+Observer = Callable[["PtraceOp"], None]
+
+
+@dataclass(frozen=True)
+class PtraceOp:
+    """One low-level operation, reported to an optional observer (teaching mode)."""
+    op: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Registers:
+    """The general-purpose registers of one stopped thread (struct user_regs_struct)."""
+
+    __slots__ = ("_raw", "dirty")
+    names = tuple(name for name, _ in pt.ptrace_registers_t._fields_)
+
+    def __init__(self, raw: pt.ptrace_registers_t) -> None:
+        self._raw = raw
+        self.dirty = False
+
+    def __getitem__(self, name: str) -> int:
+        try:
+            return getattr(self._raw, name)
+        except AttributeError:
+            raise KeyError(name) from None
+
+    def __setitem__(self, name: str, value: int) -> None:
+        if name not in self.names:
+            raise KeyError(name)
+        setattr(self._raw, name, value & 0xFFFFFFFFFFFFFFFF)
+        self.dirty = True
+
+    def __getattr__(self, name: str) -> int:
+        return getattr(self._raw, name)
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self._raw, name) for name in self.names}
+
+
+class Thread:
+    """One traced thread (LWP) and what we know of its state."""
+
+    def __init__(self, tid: int) -> None:
+        self.tid = tid
+        self.running = False
+        self.regs: Registers | None = None
+        self.pending_signal = 0      # delivered with its next resume
+        self.stop_requested = False  # we sent it a SIGSTOP that it has not reported yet
+        self.expect_initial_stop = False  # a new clone reports a SIGSTOP first
+        self.stepping = False
+
+    def __repr__(self) -> str:
+        return f"<Thread {self.tid} {'running' if self.running else 'stopped'}>"
+
+
+def _tgkill(pid: int, tid: int, sig: int) -> None:
+    _libc.syscall(SYS_TGKILL, pid, tid, sig)
+
+
+def _errno_text(code: int) -> str:
+    return os.strerror(code)
+
+
+class Process:
+    """A traced process. Create with launch() or attach()."""
+
+    def __init__(self, pid: int, spawned: bool, observer: Observer | None = None) -> None:
+        self.pid = pid
+        self.spawned = spawned
+        self.observer = observer
+        self.threads: dict[int, Thread] = {pid: Thread(pid)}
+        self.current_tid = pid
+        self.is_alive = True
+        self.exit_event: StopEvent | None = None
+        self.sites: dict[int, BreakpointSite] = {}
+        self.thread_notices: list[tuple[str, int]] = []  # ("new"|"exited", tid), drained by the engine
+        self._mem_fd: int | None = None
+        self._debug_regs_used = False
+
+    # ----------------------------------------------------------------- creation
+    @classmethod
+    def launch(cls, argv: list[str], *, env: dict[str, str] | None = None,
+               cwd: str | None = None, disable_aslr: bool = True,
+               stdin: int | None = None, stdout: int | None = None, stderr: int | None = None,
+               observer: Observer | None = None) -> "Process":
+        """Fork and exec argv[0] under ptrace; returns with the process stopped at exec."""
+        path = argv[0]
+        if not os.path.exists(path):
+            raise TargetError(f"{path}: No such file or directory.")
+        if os.path.isdir(path) or not os.access(path, os.X_OK):
+            raise TargetError(f"Cannot exec {path}: Permission denied.")
+        env = dict(os.environ if env is None else env)
+        # Like gdb: LINES/COLUMNS describe the terminal the program shares with us.
+        read_end, write_end = os.pipe2(os.O_CLOEXEC)
+        pid = os.fork()
+        if pid == 0:  # child: keep it to async-signal-safe calls as far as Python allows
+            try:
+                os.close(read_end)
+                for target_fd, fd in ((0, stdin), (1, stdout), (2, stderr)):
+                    if fd is not None and fd != target_fd:
+                        os.dup2(fd, target_fd)
+                if disable_aslr:
+                    current = _libc.personality(0xFFFFFFFF)
+                    _libc.personality(current | ADDR_NO_RANDOMIZE)
+                if cwd:
+                    os.chdir(cwd)
+                pt.ptrace_traceme()
+                os.closerange(3, write_end)
+                os.closerange(write_end + 1, 1024)
+                os.execve(path, argv, env)
+            except OSError as exc:
+                os.write(write_end, f"{exc.errno}".encode())
+            except BaseException:
+                os.write(write_end, b"0")
+            os._exit(127)
+        os.close(write_end)
+        failure = os.read(read_end, 64)
+        os.close(read_end)
+        if failure:
+            os.waitpid(pid, 0)
+            code = int(failure or b"0")
+            raise TargetError(f"Cannot exec {path}: {_errno_text(code) if code else 'failed'}.")
+        _, status = os.waitpid(pid, WALL)
+        if not os.WIFSTOPPED(status):
+            raise TargetError(f"During startup program exited with code {os.waitstatus_to_exitcode(status)}.")
+        proc = cls(pid, spawned=True, observer=observer)
+        proc.notify("launch", argv=list(argv), pid=pid, aslr=not disable_aslr)
+        pt.ptrace_setoptions(pid, PTRACE_OPTIONS | PTRACE_O_EXITKILL)
+        return proc
+
+    @classmethod
+    def attach(cls, pid: int, observer: Observer | None = None) -> "Process":
+        """Attach to every thread of a running process; returns with all of them stopped."""
+        task_dir = Path(f"/proc/{pid}/task")
+        if not task_dir.exists():
+            raise TargetError("ptrace: No such process.")
+        if pid == os.getpid():
+            raise TargetError("I refuse to debug myself!")
+        try:
+            pt.ptrace_attach(pid)
+        except pt.PtraceError as exc:
+            raise TargetError(_attach_error(pid, exc.errno)) from None
+        proc = cls(pid, spawned=False, observer=observer)
+        proc.notify("attach", pid=pid)
+        proc._wait_for_sigstop(proc.threads[pid])
+        pt.ptrace_setoptions(pid, PTRACE_OPTIONS)
+        # Threads may be created while we attach: repeat until the task list is stable.
+        while True:
+            tids = {int(t) for t in os.listdir(task_dir)} - set(proc.threads)
+            if not tids:
+                break
+            for tid in tids:
+                try:
+                    pt.ptrace_attach(tid)
+                except pt.PtraceError:
+                    continue  # it exited meanwhile
+                th = Thread(tid)
+                proc.threads[tid] = th
+                proc._wait_for_sigstop(th)
+                pt.ptrace_setoptions(tid, PTRACE_OPTIONS)
+        return proc
+
+    def _wait_for_sigstop(self, th: Thread) -> None:
+        while True:
+            _, status = os.waitpid(th.tid, WALL)
+            if os.WIFSTOPPED(status) and os.WSTOPSIG(status) == signal.SIGSTOP:
+                return
+            if os.WIFSTOPPED(status):
+                # Another signal arrived first: keep it for later and wait on.
+                th.pending_signal = os.WSTOPSIG(status)
+                self._ptrace_cont(th, 0)
+                continue
+            raise TargetError("ptrace: No such process.")
+
+    # ---------------------------------------------------------------- observers
+    def notify(self, op: str, **details: Any) -> None:
+        if self.observer is not None:
+            self.observer(PtraceOp(op, details))
+
+    # ------------------------------------------------------------------ memory
+    def _mem(self) -> int:
+        if self._mem_fd is None:
+            try:
+                self._mem_fd = os.open(f"/proc/{self.pid}/mem", os.O_RDWR | os.O_CLOEXEC)
+            except OSError as exc:
+                raise TargetError(f"Cannot open memory of process {self.pid}: {exc.strerror}") from None
+        return self._mem_fd
+
+    def _close_mem(self) -> None:
+        if self._mem_fd is not None:
+            os.close(self._mem_fd)
+            self._mem_fd = None
+
+    def read_memory_raw(self, address: int, size: int) -> bytes:
+        """Bytes as they are in the process, int3 patches included."""
+        if size <= 0:
+            return b""
+        if address < 0 or address + size > 1 << 63:
+            raise MemoryAccessError(address)
+        fd = self._mem()
+        try:
+            data = os.pread(fd, size, address)
+        except OSError:
+            data = b""
+        if len(data) == size:
+            return data
+        # Short or failed read: find the first unreadable byte for gdb's message.
+        good = bytearray(data)
+        addr = address + len(good)
+        while len(good) < size:
+            try:
+                chunk = os.pread(fd, min(size - len(good), 4096 - (addr % 4096)), addr)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                raise MemoryAccessError(addr)
+            good += chunk
+            addr += len(chunk)
+        return bytes(good)
+
+    def read_memory(self, address: int, size: int) -> bytes:
+        """Bytes as the program sees them: breakpoint int3 bytes are shadowed."""
+        data = self.read_memory_raw(address, size)
+        if not self.sites:
+            return data
+        end = address + size
+        patched = None
+        for site in self.sites.values():
+            if site.enabled and address <= site.address < end:
+                if patched is None:
+                    patched = bytearray(data)
+                patched[site.address - address] = site.saved_byte
+        return bytes(patched) if patched is not None else data
+
+    def readable_prefix(self, address: int, size: int) -> bytes:
+        """As many shadowed bytes from address as can be read, up to size."""
+        try:
+            return self.read_memory(address, size)
+        except MemoryAccessError as exc:
+            n = exc.address - address
+            return self.read_memory(address, n) if n > 0 else b""
+
+    def write_memory_raw(self, address: int, data: bytes) -> None:
+        try:
+            written = os.pwrite(self._mem(), data, address)
+        except OSError:
+            written = 0
+        if written != len(data):
+            raise MemoryAccessError(address)
+        self.notify("write-memory", address=address, size=len(data))
+
+    def write_memory(self, address: int, data: bytes) -> None:
+        """Write program data; bytes under enabled breakpoint sites update the saved byte."""
+        buf = bytearray(data)
+        for site in self.sites.values():
+            if site.enabled and address <= site.address < address + len(buf):
+                site.saved_byte = buf[site.address - address]
+                buf[site.address - address] = 0xCC
+        self.write_memory_raw(address, bytes(buf))
+
+    # --------------------------------------------------------------- registers
+    def thread(self, tid: int | None = None) -> Thread:
+        return self.threads[self.current_tid if tid is None else tid]
+
+    def get_registers(self, tid: int | None = None) -> Registers:
+        th = self.thread(tid)
+        if th.running:
+            raise TargetError("Selected thread is running.")
+        if th.regs is None:
+            th.regs = Registers(pt.ptrace_getregs(th.tid))
+        return th.regs
+
+    def set_register(self, name: str, value: int, tid: int | None = None) -> None:
+        regs = self.get_registers(tid)
+        regs[name] = value
+        self._flush_registers(self.thread(tid))
+
+    def _flush_registers(self, th: Thread) -> None:
+        if th.regs is not None and th.regs.dirty:
+            pt.ptrace_setregs(th.tid, th.regs._raw)
+            th.regs.dirty = False
+            self.notify("set-registers", tid=th.tid)
+
+    def get_pc(self, tid: int | None = None) -> int:
+        return self.get_registers(tid).rip
+
+    def set_pc(self, pc: int, tid: int | None = None) -> None:
+        self.set_register("rip", pc, tid)
+
+    def get_fp_registers(self, tid: int | None = None) -> bytes:
+        """The 512-byte FXSAVE area (x87, MXCSR, xmm0-15) of a stopped thread."""
+        th = self.thread(tid)
+        buf = ctypes.create_string_buffer(512)
+        pt.ptrace(pt.PTRACE_GETFPREGS, th.tid, 0, ctypes.addressof(buf))
+        return buf.raw
+
+    def set_fp_registers(self, data: bytes, tid: int | None = None) -> None:
+        th = self.thread(tid)
+        buf = ctypes.create_string_buffer(bytes(data), 512)
+        pt.ptrace(pt.PTRACE_SETFPREGS, th.tid, 0, ctypes.addressof(buf))
+
+    def read_debug_register(self, index: int, tid: int | None = None) -> int:
+        th = self.thread(tid)
+        return pt.ptrace_peekuser(th.tid, DEBUGREG_OFFSET + 8 * index) & 0xFFFFFFFFFFFFFFFF
+
+    def write_debug_register(self, index: int, value: int) -> None:
+        """Write DRn in every thread (watchpoints are process-wide, like gdb's)."""
+        self._debug_regs_used = True
+        for th in self.threads.values():
+            pt.ptrace_pokeuser(th.tid, DEBUGREG_OFFSET + 8 * index, value)
+        self.notify("write-debug-register", index=index, value=value)
+
+    # ---------------------------------------------------------- breakpoint sites
+    def create_site(self, address: int) -> BreakpointSite:
+        site = self.sites.get(address)
+        if site is None:
+            site = self.sites[address] = BreakpointSite(self, address)
+        return site
+
+    def remove_site(self, address: int) -> None:
+        site = self.sites.pop(address, None)
+        if site is not None:
+            site.disable()
+
+    def enabled_site_at(self, address: int) -> BreakpointSite | None:
+        site = self.sites.get(address)
+        return site if site is not None and site.enabled else None
+
+    # --------------------------------------------------------------- execution
+    def _ptrace_cont(self, th: Thread, sig: int) -> None:
+        self._flush_registers(th)
+        th.regs = None
+        pt.ptrace_cont(th.tid, sig)
+        th.running = True
+        if self.observer:
+            self.notify("cont", tid=th.tid, signal=sig)
+
+    def _ptrace_step(self, th: Thread, sig: int) -> None:
+        self._flush_registers(th)
+        th.regs = None
+        pt.ptrace(pt.PTRACE_SINGLESTEP, th.tid, 0, sig)
+        th.running = True
+        th.stepping = True
+        if self.observer:
+            self.notify("singlestep", tid=th.tid, signal=sig)
+
+    def _check_alive(self) -> None:
+        if not self.is_alive:
+            raise TargetError("The program is not being run.")
+
+    def step_instruction(self, tid: int | None = None, sig: int = 0) -> StopEvent:
+        """Execute one instruction of one thread (others stay stopped)."""
+        self._check_alive()
+        th = self.thread(tid)
+        pc = self.get_pc(th.tid)
+        site = self.enabled_site_at(pc)
+        if site is not None:
+            site.disable()
+        try:
+            self._ptrace_step(th, sig)
+            event = self._wait_thread(th)
+        finally:
+            if site is not None and self.is_alive:
+                site.enable()
+        return event
+
+    def resume(self, sig: int = 0, tid: int | None = None) -> StopEvent | None:
+        """Continue all threads. The current thread first steps off a breakpoint site.
+
+        Returns an event only if stepping off the site already stopped the thread (a signal
+        arrived, the process exited); otherwise None, and wait() gives the next event.
+        """
+        self._check_alive()
+        th = self.thread(tid)
+        if self.enabled_site_at(self.get_pc(th.tid)) is not None:
+            event = self.step_instruction(th.tid, sig)
+            sig = 0
+            if event.reason is not StopReason.SINGLE_STEP:
+                return event
+        for other in self.threads.values():
+            if not other.running:
+                self._ptrace_cont(other, sig if other is th else other.pending_signal)
+                other.pending_signal = 0
+        return None
+
+    def cont(self, sig: int = 0) -> StopEvent:
+        """resume() then wait(): the next stop of the process."""
+        event = self.resume(sig)
+        return event if event is not None else self.wait()
+
+    def wait(self) -> StopEvent:
+        """Block until a thread reports an event worth stopping for; stop all the others."""
+        while True:
+            tid, status = self._waitpid_any()
+            th = self.threads.get(tid)
+            if th is None:
+                # A clone whose creation event we have not seen yet: it starts stopped.
+                th = self.threads[tid] = Thread(tid)
+                th.expect_initial_stop = True
+            th.running = False
+            event = self._classify(th, status)
+            if event is None:
+                continue
+            if event.is_exit:
+                return event
+            self.current_tid = th.tid
+            self._stop_all_others(th)
+            return event
+
+    def _waitpid_any(self) -> tuple[int, int]:
+        running = [t for t in self.threads.values() if t.running]
+        if len(self.threads) == 1 or len(running) == 1:
+            th = running[0] if running else next(iter(self.threads.values()))
+            return self._waitpid(th.tid, 0)
+        # Several threads: scan them without blocking, sleep on SIGCHLD between scans.
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+        try:
+            while True:
+                for th in list(self.threads.values()):
+                    tid, status = self._waitpid(th.tid, os.WNOHANG)
+                    if tid:
+                        return tid, status
+                signal.sigtimedwait({signal.SIGCHLD}, 0.2)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+    def _waitpid(self, tid: int, flags: int) -> tuple[int, int]:
+        while True:
+            try:
+                got, status = os.waitpid(tid, flags | WALL)
+            except ChildProcessError:
+                # The thread is gone without a status for us (reaped elsewhere).
+                return tid, 0x9  # as if killed by SIGKILL
+            if got and self.observer:
+                self.notify("wait", tid=got, status=status)
+            return got, status
+
+    def _classify(self, th: Thread, status: int) -> StopEvent | None:
+        """Turn a wait status into an event; None means handled internally, keep waiting."""
+        stepping, th.stepping = th.stepping, False
+        if os.WIFEXITED(status) or os.WIFSIGNALED(status):
+            self.threads.pop(th.tid, None)
+            if th.tid != self.pid:
+                self.thread_notices.append(("exited", th.tid))
+                return None
+            self._mark_dead()
+            if os.WIFEXITED(status):
+                ev = StopEvent(StopReason.EXITED, th.tid, exit_code=os.WEXITSTATUS(status))
+            else:
+                ev = StopEvent(StopReason.KILLED, th.tid, signal=os.WTERMSIG(status))
+            self.exit_event = ev
+            return ev
+        if not os.WIFSTOPPED(status):
+            return None
+        sig = os.WSTOPSIG(status)
+        event_code = status >> 16
+        if sig == signal.SIGTRAP and event_code:
+            return self._ptrace_event(th, event_code, stepping)
+        if sig == signal.SIGSTOP and (th.stop_requested or th.expect_initial_stop):
+            th.stop_requested = th.expect_initial_stop = False
+            self._restart(th, stepping)
+            return None
+        if sig == signal.SIGTRAP:
+            return self._classify_trap(th, stepping)
+        return StopEvent(StopReason.SIGNAL, th.tid, pc=self.get_pc(th.tid), signal=sig)
+
+    def _restart(self, th: Thread, stepping: bool) -> None:
+        """Resume a thread after an event handled internally, the way it was running."""
+        if stepping:
+            self._ptrace_step(th, 0)
+        else:
+            self._ptrace_cont(th, 0)
+
+    def _ptrace_event(self, th: Thread, code: int, stepping: bool) -> StopEvent | None:
+        if code == pt.PTRACE_EVENT_CLONE:
+            new_tid = pt.ptrace_geteventmsg(th.tid)
+            if new_tid not in self.threads:
+                new = self.threads[new_tid] = Thread(new_tid)
+                new.expect_initial_stop = True
+                new.running = True
+            self.thread_notices.append(("new", new_tid))
+            self._restart(th, stepping)
+            return None
+        if code == pt.PTRACE_EVENT_EXEC:
+            # The old image is gone: its threads, sites and memory file with it.
+            self.threads = {self.pid: th}
+            th.tid = self.pid
+            self.sites.clear()
+            self._close_mem()
+            return StopEvent(StopReason.EXEC, th.tid, pc=self.get_pc(th.tid))
+        self._restart(th, stepping)
+        return None
+
+    def _classify_trap(self, th: Thread, stepping: bool) -> StopEvent:
+        info = pt.ptrace_getsiginfo(th.tid)
+        code = info.si_code
+        pc = self.get_pc(th.tid)
+        dr6 = None
+        if self._debug_regs_used:
+            dr6 = self.read_debug_register(6, th.tid)
+            if dr6 & 0xF:
+                pt.ptrace_pokeuser(th.tid, DEBUGREG_OFFSET + 8 * 6, 0)
+                return StopEvent(StopReason.WATCHPOINT, th.tid, pc=pc, debug_status=dr6)
+        if code in (SI_KERNEL, TRAP_BRKPT) and self.enabled_site_at(pc - 1) is not None:
+            self.set_pc(pc - 1, th.tid)
+            return StopEvent(StopReason.BREAKPOINT, th.tid, pc=pc - 1, address=pc - 1)
+        if stepping and code in (TRAP_TRACE, TRAP_BRKPT, TRAP_HWBKPT):
+            return StopEvent(StopReason.SINGLE_STEP, th.tid, pc=pc)
+        return StopEvent(StopReason.SIGNAL, th.tid, pc=pc, signal=signal.SIGTRAP)
+
+    def _wait_thread(self, th: Thread) -> StopEvent:
+        """Wait for one thread that was resumed alone (single-step)."""
+        while True:
+            tid, status = self._waitpid(th.tid, 0)
+            th.running = False
+            event = self._classify(th, status)
+            if event is not None:
+                if not event.is_exit:
+                    self.current_tid = th.tid
+                return event
+            if th.tid not in self.threads:
+                # The stepped thread exited on its own; stop here with the rest.
+                return self.wait()
+
+    def _stop_all_others(self, th: Thread) -> None:
+        # Clones created while we stop the others are running too: loop until none is.
+        while True:
+            others = [t for t in self.threads.values() if t.running and t is not th]
+            if not others:
+                return
+            for other in others:
+                if not other.stop_requested and not other.expect_initial_stop:
+                    _tgkill(self.pid, other.tid, signal.SIGSTOP)
+                    other.stop_requested = True
+            for other in others:
+                self._collect_stop(other)
+
+    def _collect_stop(self, other: Thread) -> None:
+        """Wait until a thread we asked to stop is stopped; keep what it reports instead."""
+        while other.running and other.tid in self.threads:
+            _, status = self._waitpid(other.tid, 0)
+            other.running = False
+            if os.WIFEXITED(status) or os.WIFSIGNALED(status):
+                self.threads.pop(other.tid, None)
+                self.thread_notices.append(("exited", other.tid))
+                return
+            if not os.WIFSTOPPED(status):
+                continue
+            sig = os.WSTOPSIG(status)
+            if sig == signal.SIGSTOP and (other.stop_requested or other.expect_initial_stop):
+                if other.expect_initial_stop:
+                    other.expect_initial_stop = False
+                else:
+                    other.stop_requested = False
+                return
+            if sig == signal.SIGTRAP and status >> 16:
+                if status >> 16 == pt.PTRACE_EVENT_CLONE:
+                    new_tid = pt.ptrace_geteventmsg(other.tid)
+                    if new_tid not in self.threads:
+                        new = self.threads[new_tid] = Thread(new_tid)
+                        new.expect_initial_stop = True
+                        new.running = True
+                    self.thread_notices.append(("new", new_tid))
+                return
+            if sig == signal.SIGTRAP:
+                # A breakpoint hit we will not report now: back the pc up so the thread
+                # traps again when resumed (if the site is still there).
+                pc = self.get_pc(other.tid)
+                if self.enabled_site_at(pc - 1) is not None:
+                    self.set_pc(pc - 1, other.tid)
+                    return
+            other.pending_signal = sig
+
+    # ------------------------------------------------------------- termination
+    def _mark_dead(self) -> None:
+        self.is_alive = False
+        self._close_mem()
+        for site in self.sites.values():
+            site.enabled = False
+        self.threads.clear()
+
+    def interrupt(self) -> None:
+        """Ask a running process to stop (Ctrl-C): it reports SIGINT."""
+        if self.is_alive:
+            os.kill(self.pid, signal.SIGINT)
+
+    def kill(self) -> StopEvent | None:
+        """Kill the process and reap every thread; returns the exit event."""
+        if not self.is_alive:
+            return self.exit_event
+        self.notify("kill", pid=self.pid)
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        for tid in list(self.threads):
+            if tid == self.pid:
+                continue
+            try:
+                os.waitpid(tid, WALL)
+            except ChildProcessError:
+                pass
+        while True:
+            try:
+                _, status = os.waitpid(self.pid, WALL)
+            except ChildProcessError:
+                status = signal.SIGKILL
+                break
+            if os.WIFEXITED(status) or os.WIFSIGNALED(status):
+                break
+        self._mark_dead()
+        if os.WIFEXITED(status):
+            self.exit_event = StopEvent(StopReason.EXITED, self.pid, exit_code=os.WEXITSTATUS(status))
+        else:
+            self.exit_event = StopEvent(StopReason.KILLED, self.pid, signal=signal.SIGKILL)
+        return self.exit_event
+
+    def detach(self) -> None:
+        """Restore every patched byte and debug register, then let the process run on."""
+        if not self.is_alive:
+            return
+        for site in self.sites.values():
+            site.disable()
+        self.sites.clear()
+        if self._debug_regs_used:
+            for index in (7, 0, 1, 2, 3):
+                try:
+                    self.write_debug_register(index, 0)
+                except pt.PtraceError:
+                    pass
+        for th in list(self.threads.values()):
+            self._flush_registers(th)
+            if th.stop_requested or th.expect_initial_stop:
+                # Consume the SIGSTOP we sent, or the process would stop once we leave.
+                pt.ptrace_cont(th.tid, th.pending_signal)
+                th.pending_signal = 0
+                while True:
+                    _, status = os.waitpid(th.tid, WALL)
+                    if not os.WIFSTOPPED(status) or os.WSTOPSIG(status) == signal.SIGSTOP:
+                        break
+                    pt.ptrace_cont(th.tid, os.WSTOPSIG(status) if not status >> 16 else 0)
+                if not os.WIFSTOPPED(status):
+                    continue
+            try:
+                pt.ptrace_detach(th.tid, th.pending_signal)
+            except pt.PtraceError:
+                pass
+        self.notify("detach", pid=self.pid)
+        self.is_alive = False
+        self._close_mem()
+        self.threads.clear()
+
+    def close(self) -> None:
+        """Leave the process as a user would expect: kill it if we spawned it, else detach."""
+        if not self.is_alive:
+            return
+        if self.spawned:
+            self.kill()
+        else:
+            self.detach()
+
+    # ----------------------------------------------------------------- queries
+    def thread_ids(self) -> list[int]:
+        return sorted(self.threads)
+
+    def stopped(self) -> bool:
+        return all(not t.running for t in self.threads.values())
+
+
+def _attach_error(pid: int, code: int | None) -> str:
+    """gdb's attach error text, plus why: ptrace_scope, an existing tracer, or rights."""
+    if code == errno.ESRCH:
+        return "ptrace: No such process."
+    if code != errno.EPERM:
+        return f"ptrace: {_errno_text(code or 0)}."
+    reasons = []
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("TracerPid:") and int(line.split()[1]) != 0:
+                reasons.append(f"process {pid} is already traced by process {int(line.split()[1])}")
+    except OSError:
+        pass
+    try:
+        scope = int(Path("/proc/sys/kernel/yama/ptrace_scope").read_text())
+        if scope > 0 and not reasons:
+            reasons.append(f"/proc/sys/kernel/yama/ptrace_scope is {scope}; "
+                           "try as root or set it to 0")
+    except (OSError, ValueError):
+        pass
+    if not reasons:
+        reasons.append("you may lack permission to trace this process (another user's, or setuid)")
+    return "ptrace: Operation not permitted (" + "; ".join(reasons) + ")."
+
+
+def iter_maps(pid: int) -> Iterable[tuple[int, int, str, int, str]]:
+    """(start, end, perms, offset, path) for each line of /proc/PID/maps."""
+    with open(f"/proc/{pid}/maps") as f:
+        for line in f:
+            parts = line.split(maxsplit=5)
+            start, end = (int(x, 16) for x in parts[0].split("-"))
+            path = parts[5].strip() if len(parts) > 5 else ""
+            yield start, end, parts[1], int(parts[2], 16), path
