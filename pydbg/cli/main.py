@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     from pydbg.cli.session import Session
 
     session = Session(batch=opts.batch, from_tty=not opts.batch)
+    session.target.settings.environment = original_environment()
     if not opts.quiet:
         print(f"pydbg {__version__}, a gdb-compatible debugger in Python.\n"
               "Type \"help\" for a list of commands.")
@@ -169,6 +170,24 @@ def main(argv: list[str] | None = None) -> int:
         print("Demo program: try `break add`, `run`, `info registers rip`, `x/4i $pc`, "
               "`continue`.")
     return run_repl(session)
+
+
+def original_environment() -> dict[str, str]:
+    """The environment pydbg was started with, before Python's own changes to it.
+
+    CPython may add LC_CTYPE (PEP 538 locale coercion); the program should see exactly
+    what the user's shell gave us, as under gdb, or its stack layout differs.
+    """
+    try:
+        raw = Path("/proc/self/environ").read_bytes()
+    except OSError:
+        return dict(os.environ)
+    env: dict[str, str] = {}
+    for item in raw.split(b"\0"):
+        if b"=" in item:
+            key, _, value = item.partition(b"=")
+            env[os.fsdecode(key)] = os.fsdecode(value)
+    return env
 
 
 def _load_program(session, program: str) -> None:

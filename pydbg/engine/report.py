@@ -83,8 +83,15 @@ def stop_lines(stop: Stop, pid: int | None,
     if stop.kind is StopKind.BREAKPOINT and stop.breakpoints:
         bp = stop.breakpoints[0]
         out.append("")
+        name = bp.description()
+        if len(bp.locations) > 1:
+            # gdb names the location hit of a multi-location breakpoint: "Breakpoint 1.2".
+            for index, bl in enumerate(bp.locations, 1):
+                if bl.address == stop.pc:
+                    name += f".{index}"
+                    break
         if loc is not None:
-            out.append(f"{bp.description()}, {frame_line(loc, args_text=args_text)}")
+            out.append(f"{name}, {frame_line(loc, args_text=args_text)}")
     elif stop.kind is StopKind.SIGNAL:
         sig = stop.signal or 0
         out.append("")

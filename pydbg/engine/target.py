@@ -538,12 +538,9 @@ class Target:
         return Stop(kind, tid, pc=pc, signal=signal, location=location, event=event)
 
     def _after_exit(self) -> None:
+        # Locations keep their last runtime addresses (gdb shows them after exit); a new
+        # run recomputes them.
         self.process = None
-        for bp in self.breakpoints.all():
-            for loc in bp.locations:
-                if bp.spec.startswith("*"):
-                    continue
-                loc.address = None
         # Temporary internal breakpoints of a finished run mean nothing in the next one.
         for bp in [b for b in self.breakpoints.all() if b.internal]:
             self.breakpoints.remove(bp.number)
@@ -652,6 +649,21 @@ class Target:
         from pydbg.errors import MemoryAccessError
         raise MemoryAccessError(address)
 
+    def readable_prefix(self, address: int, size: int) -> bytes:
+        """As many bytes from address as can be read, up to size (for disassembly)."""
+        if self.is_running:
+            return self.require_process().readable_prefix(address, size)
+        try:
+            return self.read_memory(address, size)
+        except PydbgError:
+            out = bytearray()
+            for i in range(size):
+                try:
+                    out += self.read_memory(address + i, 1)
+                except PydbgError:
+                    break
+            return bytes(out)
+
     def write_memory(self, address: int, data: bytes) -> None:
         self.require_process().write_memory(address, data)
 
@@ -664,13 +676,36 @@ class Target:
         return insns[0] if insns else None
 
     def registers(self) -> dict[str, int]:
+        """Frame 0's registers by user_regs_struct name, plus k0-k7 where the CPU has them."""
         process = self.require_process()
+        values = process.get_registers().as_dict()
+        values.update(self._mask_registers(process))
+        return values
+
+    _xstate_ok: bool | None = None
+
+    def _mask_registers(self, process: Process) -> dict[str, int]:
+        # AVX-512 opmask registers live in the XSAVE area (standard format offset 0x440);
+        # gdb lists them in `info registers` on such CPUs, so we do too.
+        if self._xstate_ok is False:
+            return {}
         try:
-            return process.get_registers().as_dict()
-        except TargetError:
-            raise
-        except OSError as exc:
-            raise TargetError(f"Couldn't get registers: {exc.strerror}.") from None
+            xstate = process.get_xstate()
+        except Exception:
+            Target._xstate_ok = False
+            return {}
+        if len(xstate) < 0x440 + 64:
+            Target._xstate_ok = False
+            return {}
+        xcr0 = struct.unpack_from("<Q", xstate, 464)[0]  # sw_reserved: XCR0
+        if not xcr0 & (1 << 5):
+            Target._xstate_ok = False
+            return {}
+        Target._xstate_ok = True
+        header_bv = struct.unpack_from("<Q", xstate, 512)[0]
+        if not header_bv & (1 << 5):   # component in its init state: all zero
+            return {f"k{i}": 0 for i in range(8)}
+        return {f"k{i}": struct.unpack_from("<Q", xstate, 0x440 + 8 * i)[0] for i in range(8)}
 
     def set_register(self, name: str, value: int) -> None:
         self.require_process().set_register(name, value)

@@ -27,7 +27,8 @@ _libc.personality.argtypes = [ctypes.c_ulong]
 
 ADDR_NO_RANDOMIZE = 0x0040000
 SYS_TGKILL = 234
-WALL = 0x40000000  # __WALL: wait for clone children (threads) too
+WALL = 0x40000000
+DEVNULL = -3  # same value as subprocess.DEVNULL: the stream goes to /dev/null  # __WALL: wait for clone children (threads) too
 
 PTRACE_O_EXITKILL = 0x100000
 PTRACE_OPTIONS = (pt.PTRACE_O_TRACECLONE | pt.PTRACE_O_TRACEEXEC)
@@ -37,6 +38,10 @@ SI_KERNEL = 0x80
 TRAP_BRKPT = 1
 TRAP_TRACE = 2
 TRAP_HWBKPT = 4
+
+PTRACE_GETREGSET = 0x4204
+NT_X86_XSTATE = 0x202
+XSTATE_MAX = 4096
 
 # offsetof(struct user, u_debugreg) on x86-64.
 DEBUGREG_OFFSET = 848
@@ -140,6 +145,8 @@ class Process:
             try:
                 os.close(read_end)
                 for target_fd, fd in ((0, stdin), (1, stdout), (2, stderr)):
+                    if fd == DEVNULL:
+                        fd = os.open(os.devnull, os.O_RDWR)
                     if fd is not None and fd != target_fd:
                         os.dup2(fd, target_fd)
                 if disable_aslr:
@@ -341,6 +348,14 @@ class Process:
         th = self.thread(tid)
         buf = ctypes.create_string_buffer(bytes(data), 512)
         pt.ptrace(pt.PTRACE_SETFPREGS, th.tid, 0, ctypes.addressof(buf))
+
+    def get_xstate(self, tid: int | None = None) -> bytes:
+        """The XSAVE area (PTRACE_GETREGSET NT_X86_XSTATE): x87/SSE, AVX, AVX-512 state."""
+        th = self.thread(tid)
+        buf = ctypes.create_string_buffer(XSTATE_MAX)
+        iov = (ctypes.c_void_p * 2)(ctypes.addressof(buf), XSTATE_MAX)
+        pt.ptrace(PTRACE_GETREGSET, th.tid, NT_X86_XSTATE, ctypes.addressof(iov))
+        return buf.raw[:iov[1]]
 
     def read_debug_register(self, index: int, tid: int | None = None) -> int:
         th = self.thread(tid)

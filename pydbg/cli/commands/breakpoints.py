@@ -189,6 +189,8 @@ def cmd_ignore(session: "Session", arg: str) -> None:
         raise CommandError("Second argument (specified ignore-count) is missing.")
     count = max(session.evaluate_int(" ".join(parts[1:])), 0)
     bp.ignore_count = count
+    if not session.from_tty:   # gdb only reports this to a terminal
+        return
     if count == 0:
         session.out(f"Will stop next time breakpoint {bp.number} is reached.")
     elif count == 1:

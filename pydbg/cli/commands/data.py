@@ -125,14 +125,7 @@ def _examine_instructions(session: "Session", address: int, count: int) -> int:
 
 
 def _read_code(session: "Session", address: int, size: int) -> bytes:
-    target = session.target
-    if target.is_running:
-        data = target.require_process().readable_prefix(address, size)
-    else:
-        try:
-            data = target.read_memory(address, size)
-        except MemoryAccessError:
-            data = b""
+    data = session.target.readable_prefix(address, size)
     if not data:
         raise MemoryAccessError(address)
     return data
@@ -158,7 +151,8 @@ def _instruction_line(session: "Session", insn, pc: int | None, *, label_style: 
         label = f"0x{insn.address:016x} <+{off}>:"
     text = insn.text(target.symbolic_suffix)
     if raw:
-        text = " ".join(f"{b:02x}" for b in insn.raw) + "\t" + text
+        # gdb 13 pads the bytes to objdump's 7-byte column so instructions line up.
+        text = " ".join(f"{b:02x}" for b in insn.raw).ljust(19) + "\t" + text
     return f"{marker}{label}\t{text}"
 
 

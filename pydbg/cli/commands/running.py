@@ -59,8 +59,7 @@ def breakpoint_set_message(bp) -> str:
     first = locs[0]
     addr = first.address if first.address is not None else first.file_address
     if len(locs) > 1:
-        where = f"{first.file}:{first.line}" if first.file else bp.spec
-        return f"{word} {bp.number} at {addr:#x}: {where}. ({len(locs)} locations)"
+        return f"{word} {bp.number} at {addr:#x}: {bp.spec}. ({len(locs)} locations)"
     if first.file and first.line:
         return f"{word} {bp.number} at {addr:#x}: file {first.file}, line {first.line}."
     return f"{word} {bp.number} at {addr:#x}"
@@ -96,7 +95,9 @@ def cmd_continue(session: "Session", arg: str) -> None:
     if n > 1 and last is not None and last.kind is StopKind.BREAKPOINT and last.breakpoints:
         bp = last.breakpoints[0]
         bp.ignore_count = n - 1
-        session.out(f"Will ignore next {n - 1} crossings of breakpoint {bp.number}.  Continuing.")
+        if session.from_tty:
+            session.out(f"Will ignore next {n - 1} crossings of breakpoint {bp.number}.  "
+                        "Continuing.")
     elif session.from_tty:
         session.out("Continuing.")
     session.flush()
