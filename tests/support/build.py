@@ -41,7 +41,8 @@ def build(sources: str | list[str], flags: list[str] | tuple[str, ...] = ("-O0",
     paths = [FIXTURES / s for s in sources]
     all_flags = (["-g"] if debug else []) + list(flags)
     h = hashlib.sha256()
-    for p in paths:
+    # Headers are hashed too: a fixture may include any of them.
+    for p in paths + sorted(FIXTURES.glob("*.h")):
         h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
     h.update(" ".join(all_flags).encode() + _gcc_version().encode() + str(strip).encode())
     stem = name or Path(sources[0]).stem
