@@ -45,6 +45,14 @@ class Session:
     last_listed: tuple[str, int] | None = None
     previous_location: CodeLocation | None = None
 
+    def __post_init__(self) -> None:
+        # Thread notices are printed as they happen, like gdb's.
+        self.target.notice_sink = self._print_now
+
+    def _print_now(self, text: str) -> None:
+        self.out(text)
+        self.flush()
+
     # ------------------------------------------------------------------ output
     def out(self, text: str = "") -> None:
         self.stdout.write(text + "\n")

@@ -78,6 +78,8 @@ class Target:
         self.images: list[LoadedImage] = []
         self.last_stop: Stop | None = None
         self.notices: list[str] = []          # text the front end prints before the next prompt
+        # Where to print notices that happen while the program runs (None: keep them).
+        self.notice_sink: Callable[[str], None] | None = None
         self.disassembler = Disassembler()
         self._maps_loaded = False
         if executable is not None:
@@ -142,8 +144,30 @@ class Target:
         self.last_stop = stop
         return stop
 
+    def _on_thread(self, kind: str, tid: int) -> None:
+        """gdb's [New Thread 0x7ffff7d8a6c0 (LWP 123)] / [Thread ... exited] notices."""
+        process = self.process
+        if kind == "new":
+            pointer = 0
+            if process is not None:
+                try:
+                    pointer = process.get_registers(tid).fs_base
+                except Exception:
+                    pointer = 0
+            self._thread_pointers[tid] = pointer
+            self.notices.append(f"[New Thread {pointer:#x} (LWP {tid})]")
+        else:
+            pointer = self._thread_pointers.pop(tid, 0)
+            self.notices.append(f"[Thread {pointer:#x} (LWP {tid}) exited]")
+        if self.notice_sink is not None:
+            while self.notices:
+                self.notice_sink(self.notices.pop(0))
+
     def _after_attach(self) -> None:
         """A new process image: compute load biases and (re)insert breakpoint sites."""
+        assert self.process is not None
+        self.process.thread_callback = self._on_thread
+        self._thread_pointers: dict[int, int] = {}
         self.images = []
         self._maps_loaded = False
         self._refresh_images()

@@ -122,6 +122,8 @@ class Process:
         self.exit_event: StopEvent | None = None
         self.sites: dict[int, BreakpointSite] = {}
         self.thread_notices: list[tuple[str, int]] = []  # ("new"|"exited", tid), drained by the engine
+        # Called as each thread appears or exits (the engine prints gdb's [New Thread ...]).
+        self.thread_callback: Callable[[str, int], None] | None = None
         self._mem_fd: int | None = None
         self._debug_regs_used = False
 
@@ -223,6 +225,12 @@ class Process:
             raise TargetError("ptrace: No such process.")
 
     # ---------------------------------------------------------------- observers
+    def _thread_notice(self, kind: str, tid: int) -> None:
+        if self.thread_callback is not None:
+            self.thread_callback(kind, tid)
+        else:
+            self.thread_notices.append((kind, tid))
+
     def notify(self, op: str, **details: Any) -> None:
         if self.observer is not None:
             self.observer(PtraceOp(op, details))
@@ -499,7 +507,7 @@ class Process:
         if os.WIFEXITED(status) or os.WIFSIGNALED(status):
             self.threads.pop(th.tid, None)
             if th.tid != self.pid:
-                self.thread_notices.append(("exited", th.tid))
+                self._thread_notice("exited", th.tid)
                 return None
             self._mark_dead()
             if os.WIFEXITED(status):
@@ -515,6 +523,9 @@ class Process:
         if sig == signal.SIGTRAP and event_code:
             return self._ptrace_event(th, event_code, stepping)
         if sig == signal.SIGSTOP and (th.stop_requested or th.expect_initial_stop):
+            if th.expect_initial_stop:
+                # Announced now that it is stopped, so its registers (fs_base) can be read.
+                self._thread_notice("new", th.tid)
             th.stop_requested = th.expect_initial_stop = False
             self._restart(th, stepping)
             return None
@@ -536,7 +547,6 @@ class Process:
                 new = self.threads[new_tid] = Thread(new_tid)
                 new.expect_initial_stop = True
                 new.running = True
-            self.thread_notices.append(("new", new_tid))
             self._restart(th, stepping)
             return None
         if code == pt.PTRACE_EVENT_EXEC:
@@ -600,7 +610,7 @@ class Process:
             other.running = False
             if os.WIFEXITED(status) or os.WIFSIGNALED(status):
                 self.threads.pop(other.tid, None)
-                self.thread_notices.append(("exited", other.tid))
+                self._thread_notice("exited", other.tid)
                 return
             if not os.WIFSTOPPED(status):
                 continue
@@ -608,6 +618,7 @@ class Process:
             if sig == signal.SIGSTOP and (other.stop_requested or other.expect_initial_stop):
                 if other.expect_initial_stop:
                     other.expect_initial_stop = False
+                    self._thread_notice("new", other.tid)
                 else:
                     other.stop_requested = False
                 return
@@ -618,7 +629,6 @@ class Process:
                         new = self.threads[new_tid] = Thread(new_tid)
                         new.expect_initial_stop = True
                         new.running = True
-                    self.thread_notices.append(("new", new_tid))
                 return
             if sig == signal.SIGTRAP:
                 # A breakpoint hit we will not report now: back the pc up so the thread

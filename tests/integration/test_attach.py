@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -61,8 +62,8 @@ class Spinner:
 def test_attach_break_detach_restores_code_and_keeps_running(variant):
     exe = build("spin.c", VARIANTS[variant])
     spinner = Spinner(exe)
+    rec = Recorder()
     try:
-        rec = Recorder()
         out = rec.run(f"attach {spinner.pid}")
         assert rec.ok, rec.last_error
         assert f"Attaching to program: {os.path.realpath(exe)}, process {spinner.pid}" in out
@@ -70,7 +71,7 @@ def test_attach_break_detach_restores_code_and_keeps_running(variant):
         assert out.startswith("Breakpoint 1 at 0x"), out
         spinner.poke()
         out = rec.run("continue")
-        assert "Breakpoint 1, " in out and "tick" in out
+        assert re.search(r"Breakpoint 1(\.\d+)?, ", out) and "spin.c:10" in out
         rec.session.from_tty = True
         out = rec.run("continue 5")
         rec.session.from_tty = False
@@ -98,6 +99,7 @@ def test_attach_break_detach_restores_code_and_keeps_running(variant):
         with open(f"/proc/{spinner.pid}/status") as f:
             assert "TracerPid:\t0" in f.read()
     finally:
+        rec.close()
         spinner.close()
 
 

@@ -1,0 +1,64 @@
+"""pydbg -batch against gdb -batch: the same program and commands give the same text.
+
+Frame arguments are blanked until DWARF variables land (`add (...)`); everything else,
+register values included, must be identical.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.build import VARIANTS, build
+from tests.support.oracle import normalize, run_gdb, run_pydbg
+
+SCENARIOS = {
+    "break-run-registers": (["break add", "run", "info registers", "p $rip", "p/x $sp",
+                             "p $sp", "p $eflags", "p/x $eax", "x/8xb $pc", "x/2xg $sp",
+                             "x/3i $pc", "continue", "info breakpoints", "continue 2",
+                             "info breakpoints", "delete", "continue"], []),
+    "tbreak-stepi-nexti": (["tbreak main", "run", "info breakpoints", "stepi", "x/i $pc",
+                            "nexti 3", "x/2i $pc", "stepi 2", "info registers rip",
+                            "kill"], []),
+    "line-breakpoints": (["break basic.c:13", "break 19", "run", "c", "info breakpoints",
+                          "c", "c"], []),
+    "exit-code": (["run"], ["3"]),
+    "conditions-and-ignore": (["break add if $rsi == 2", "break sub", "ignore 2 1",
+                               "run", "p $rsi", "info breakpoints", "c", "info breakpoints"],
+                              []),
+    "set-registers": (["break sub", "run", "set $rax = 5", "p $rax", "set var $rdi = 0x10",
+                       "p $rdi", "p $edi + 1", "info registers rax rdi", "c"], []),
+    "static-disassemble": (["disassemble add", "disassemble main", "x/4i add", "x/s &greeting",
+                            "x/4dg &table", "info breakpoints"], []),
+    "runtime-disassemble": (["break twice", "run", "disassemble", "disassemble /r add",
+                             "x/2i $pc"], []),
+}
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_basic_program_matches_gdb(variant, scenario):
+    commands, args = SCENARIOS[scenario]
+    exe = build("basic.c", VARIANTS[variant])
+    expected = run_gdb(exe, commands, args)
+    got = run_pydbg(exe, commands, args)
+    assert normalize(got.stdout, frame_args=False) == normalize(expected.stdout, frame_args=False)
+    assert got.stderr.strip() == expected.stderr.strip()
+    assert got.returncode == expected.returncode
+
+
+CRASH_SCENARIOS = {
+    "segv": (["run", "info registers rip", "x/i $pc", "continue"], []),
+    "abort": (["run", "continue"], ["abort"]),
+    "sigkill": (["run"], ["kill"]),
+}
+
+
+@pytest.mark.parametrize("variant", ["O0", "O2-nopie"])
+@pytest.mark.parametrize("scenario", list(CRASH_SCENARIOS))
+def test_crashing_program_matches_gdb(variant, scenario):
+    commands, args = CRASH_SCENARIOS[scenario]
+    exe = build("crash.c", VARIANTS[variant])
+    expected = run_gdb(exe, commands, args)
+    got = run_pydbg(exe, commands, args)
+    assert normalize(got.stdout, frame_args=False) == normalize(expected.stdout, frame_args=False)
+    assert got.returncode == expected.returncode
