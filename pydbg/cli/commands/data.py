@@ -146,6 +146,11 @@ def _instruction_line(session: "Session", insn, pc: int | None, *, label_style: 
     if label_style == "x":
         sym = target.symbolic_suffix(insn.address)
         label = f"{insn.address:#x} <{sym}>:" if sym else f"{insn.address:#x}:"
+    elif label_style == "range":
+        # `disassemble START,END` spells offsets out, "+0" included.
+        found = target.symbolize(insn.address)
+        label = f"0x{insn.address:016x}"
+        label += f" <{found[0]}+{found[1]}>:" if found else ":"
     else:
         off = insn.address - func_start if func_start is not None else 0
         label = f"0x{insn.address:016x} <+{off}>:"
@@ -197,17 +202,37 @@ def cmd_disassemble(session: "Session", arg: str) -> None:
 
 def _disassemble_range(session: "Session", start: int, end: int, pc: int | None, raw: bool,
                        by_function: bool) -> None:
+    """Instructions that start in [start, end); the last may extend past end, as in gdb."""
     target = session.target
-    code = _read_code(session, start, end - start) if end > start else b""
-    insns = target.disassembler.disassemble(code, start)
-    for insn in insns:
+    style = "func" if by_function else "range"
+    code = target.readable_prefix(start, end - start + 15) if end > start else b""
+    addr = start
+    for insn in target.disassembler.disassemble(code, start):
         if insn.address >= end:
-            break
-        if by_function:
-            session.out(_instruction_line(session, insn, pc, label_style="func", func_start=start,
-                                          raw=raw))
-        else:
-            session.out(_instruction_line(session, insn, pc, label_style="x", raw=raw))
+            return
+        if insn.address + insn.size > start + len(code):
+            break  # truncated by unreadable memory
+        session.out(_instruction_line(session, insn, pc, label_style=style, func_start=start,
+                                      raw=raw))
+        addr = insn.address + insn.size
+    if addr < end:
+        # gdb prints the address label, then the error, for the first unreadable instruction.
+        label = _instruction_line(session, _Placeholder(addr), pc, label_style=style,
+                                  func_start=start)
+        session.write(label.rsplit("\t", 1)[0] + "\t\n")
+        session.flush()
+        raise MemoryAccessError(addr)
+
+
+class _Placeholder:
+    """Stands in for an instruction that could not be read, to print its label."""
+
+    def __init__(self, address: int) -> None:
+        self.address = address
+        self.raw = b""
+
+    def text(self, symbolize=None) -> str:
+        return ""
 
 
 @command("registers", group="data", prefix="info", aliases=("r",))
