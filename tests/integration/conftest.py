@@ -1,14 +1,3 @@
 """Tests here drive real processes under ptrace."""
 
-import pytest
-
-from tests.support.ptrace_check import live_children, require_ptrace
-
-
-@pytest.fixture(autouse=True)
-def _ptrace_and_no_orphans():
-    require_ptrace()
-    before = set(live_children())
-    yield
-    left = set(live_children()) - before
-    assert not left, f"test left child processes behind: {sorted(left)}"
+from tests.support.ptrace_check import ptrace_and_no_orphans  # noqa: F401  (autouse fixture)

@@ -44,3 +44,13 @@ def live_children() -> list[int]:
         except OSError:
             pass
     return pids
+
+
+@pytest.fixture(autouse=True)
+def ptrace_and_no_orphans():
+    """For tests that drive real processes: ptrace must work, and no child may be left."""
+    require_ptrace()
+    before = set(live_children())
+    yield
+    left = set(live_children()) - before
+    assert not left, f"test left child processes behind: {sorted(left)}"
