@@ -148,7 +148,7 @@ def test_exitkill_leaves_no_orphan_when_pydbg_dies(tmp_path):
         import sys
         sys.path.insert(0, {str(os.getcwd())!r})
         from pydbg.ptrace import Process
-        p = Process.launch([{str(exe)!r}])
+        p = Process.launch([{str(exe)!r}], stdout=-3)  # DEVNULL: keep our pipe clean
         p.resume()
         print(p.pid, flush=True)
         sys.stdin.read()
