@@ -132,10 +132,7 @@ class Session:
         """Print a stop the way gdb does and remember it for the next one."""
         from pydbg.engine.report import stop_lines
         self.print_notices()
-        pid = stop.event.tid if stop.event is not None else None
-        if stop.is_exit and self._last_pid is not None:
-            pid = self._last_pid
-        for text in stop_lines(stop, pid, self.frame_args_text, self.previous_location):
+        for text in stop_lines(stop, stop.pid, self.frame_args_text, self.previous_location):
             self.out(text)
         self.previous_location = stop.location
         if stop.location is not None and stop.location.file and stop.location.line:
@@ -143,12 +140,6 @@ class Session:
         if stop.is_exit:
             self.previous_location = None
         self.after_stop(stop)
-
-    _last_pid: int | None = None
-
-    def note_pid(self) -> None:
-        if self.target.process is not None:
-            self._last_pid = self.target.process.pid
 
     def frame_args_text(self, loc: CodeLocation) -> str | None:
         """Arguments for frame lines; filled in once DWARF variables are available."""

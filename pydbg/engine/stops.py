@@ -40,6 +40,7 @@ class Stop:
     kind: StopKind
     tid: int
     pc: int | None = None
+    pid: int | None = None           # the process (for exit reports after it is gone)
     signal: int | None = None
     exit_code: int | None = None
     breakpoints: list["Breakpoint"] = field(default_factory=list)

@@ -18,6 +18,7 @@ from typing import Callable, Iterator
 from pydbg.disasm import Disassembler
 from pydbg.engine.breakpoints import Breakpoint, BreakpointLocation, BreakpointTable
 from pydbg.engine.signals import SignalTable
+from pydbg.engine.source import SourceManager
 from pydbg.engine.stops import CodeLocation, Stop, StopKind
 from pydbg.errors import CommandError, PydbgError, SymbolError, TargetError
 from pydbg.ptrace import Process, PtraceOp, StopEvent, StopReason, iter_maps
@@ -82,6 +83,8 @@ class Target:
         self.notice_sink: Callable[[str], None] | None = None
         self.disassembler = Disassembler()
         self._maps_loaded = False
+        self.sources = SourceManager(lambda: self.settings.listsize)
+        self._frame_stack = None              # pydbg.engine.frames cache for the current stop
         if executable is not None:
             self.load_executable(executable)
 
@@ -99,6 +102,20 @@ class Target:
     @property
     def is_running(self) -> bool:
         return self.process is not None and self.process.is_alive
+
+    @property
+    def frames(self):
+        """The frames of the current stop (a pydbg.engine.frames.FrameStack), unwound lazily;
+        it also holds the selected frame."""
+        if not self.is_running:
+            raise TargetError("No stack.")
+        from pydbg.engine.frames import frames_for
+        return frames_for(self)
+
+    def refine_stop(self, stop: Stop) -> None:
+        """Give STOP its frame-0 location as gdb shows it (inlined frames, call sites)."""
+        from pydbg.engine.frames import refine_stop
+        refine_stop(self, stop)
 
     def require_process(self) -> Process:
         if not self.is_running:
@@ -347,6 +364,8 @@ class Target:
         if self.last_stop is not None and self.last_stop.location and \
                 self.last_stop.location.file:
             return self.last_stop.location.file
+        if self.sources.current is not None:
+            return self.sources.current.fullname
         return self.exe_image.main_source_file() if self.exe_image else None
 
     # --------------------------------------------------------------- locations
@@ -505,10 +524,12 @@ class Target:
         """The engine's verdict on a ptrace event: a Stop to report, or None to go on."""
         if event.reason is StopReason.EXITED:
             self._after_exit()
-            return Stop(StopKind.EXITED, event.tid, exit_code=event.exit_code, event=event)
+            return Stop(StopKind.EXITED, event.tid, exit_code=event.exit_code, event=event,
+                        pid=event.tid)
         if event.reason is StopReason.KILLED:
             self._after_exit()
-            return Stop(StopKind.KILLED, event.tid, signal=event.signal, event=event)
+            return Stop(StopKind.KILLED, event.tid, signal=event.signal, event=event,
+                        pid=event.tid)
         if event.reason is StopReason.BREAKPOINT:
             return self._breakpoint_hit(event, check_condition)
         if event.reason is StopReason.SIGNAL:
@@ -559,7 +580,8 @@ class Target:
     def _make_stop(self, kind: StopKind, tid: int, pc: int | None, *,
                    event: StopEvent | None = None, signal: int | None = None) -> Stop:
         location = self.locate(pc) if pc is not None else None
-        return Stop(kind, tid, pc=pc, signal=signal, location=location, event=event)
+        pid = self.process.pid if self.process is not None else None
+        return Stop(kind, tid, pc=pc, signal=signal, location=location, event=event, pid=pid)
 
     def _after_exit(self) -> None:
         # Locations keep their last runtime addresses (gdb shows them after exit); a new

@@ -43,7 +43,6 @@ def _start_process(session: "Session", arg: str, *, stop_at_main: bool) -> None:
         session.out(f"Starting program: {shown} ")
     session.flush()
     stop = target.run(args, stop_at_entry=True)
-    session.note_pid()
     stop = target.cont(check_condition=session.check_condition)
     session.report_stop(stop)
 
@@ -162,7 +161,6 @@ def cmd_attach(session: "Session", arg: str) -> None:
         target.kill()
     stop = target.attach(pid)
     session.out(f"Attaching to program: {target.executable}, process {pid}")
-    session.note_pid()
     session.report_stop(stop)
 
 
