@@ -25,7 +25,6 @@ FLAVORS = ["att", "intel"]
 
 _LINE = re.compile(r"^\s+(?:=> )?0x([0-9a-f]+)(?: <[^>]*>)?:\t((?:[0-9a-f]{2} ?)+)\s*\t(.*)$")
 _SYMBOLIZED = re.compile(r"0x([0-9a-f]+) <([^>]+)>")
-_ADDRESS = re.compile(r"(?:^|[ ,])0x([0-9a-f]+)(?: <|$)")
 
 
 @dataclass
@@ -176,8 +175,9 @@ def readelf_symbolizer(binary: Path):
     symbols: list[tuple[int, str, int, int]] = []  # address, name, size, section
     for line in _readelf("--syms", str(binary)).splitlines():
         f = line.split()
+        # TLS symbols hold offsets, not addresses: gdb never names an address with one.
         if len(f) >= 8 and f[0].endswith(":") and f[6].isdigit() and f[3] in (
-                "FUNC", "OBJECT", "NOTYPE", "TLS", "IFUNC") and f[3] != "TLS":
+                "FUNC", "OBJECT", "NOTYPE", "IFUNC"):
             symbols.append((int(f[1], 16), f[7], int(f[2], 0), int(f[6])))
     objdump = subprocess.run(["objdump", "-d", "-j", ".plt", "-j", ".plt.sec", str(binary)],
                              capture_output=True, text=True).stdout
@@ -329,3 +329,17 @@ def test_instruction_is_a_frozen_value():
     with pytest.raises(AttributeError):
         insn.size = 3  # type: ignore[misc]
     assert insn.raw == b"\x90"
+
+
+def test_module_is_pure():
+    """disasm takes callbacks; it must not import another pydbg layer."""
+    import ast
+
+    import pydbg.disasm as module
+
+    tree = ast.parse(Path(module.__file__).read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and node.module}
+    assert {m for m in imported if m.startswith("pydbg")} <= {"pydbg.errors"}
