@@ -5,9 +5,10 @@ Lazy: a pc reads only its CU (via .debug_aranges); names read CUs once (or as .g
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from typing import Iterator, Union
+from typing import Callable, Iterator, Union
 
 from elftools.dwarf.compileunit import CompileUnit
 from elftools.dwarf.die import DIE
@@ -23,6 +24,7 @@ from pydbg.symbols.types import (
     canonical_base_name, flag_enum_heuristic,
 )
 
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 DW_OP_addr = 0x03
 DW_INL_inlined = 1
 DW_INL_declared_inlined = 3
@@ -355,9 +357,12 @@ def _add(index: dict, key: object, value: object) -> None:
 class DebugInfo:
     """The DWARF model of one ELF image; every answer is in link-time (unrelocated) addresses."""
 
-    def __init__(self, elffile: ELFFile) -> None:
+    def __init__(self, elffile: ELFFile, dwarf=None) -> None:
         self.elffile = elffile
-        self.dwarf = elffile.get_dwarf_info() if elffile.has_dwarf_info() else None
+        # DWARF is parsed once per image: ElfImage passes the DWARFInfo it already has.
+        if dwarf is None and elffile.has_dwarf_info():
+            dwarf = elffile.get_dwarf_info()
+        self.dwarf = dwarf
         self._cus: dict[int, _CUData] = {}
         self._cu_offsets: list[int] | None = None
         self._arange_keys: list[int] | None = None
@@ -369,6 +374,11 @@ class DebugInfo:
         self._void = VoidType()
         self._unknown = BaseType("<unknown type>", 0, "unknown")
         self.index: GdbIndex | None = None
+        self._name_blob: bytes | None = None
+        # Optional "is NAME an ELF symbol here?" test. ElfImage sets it for big separate
+        # debug files (libc's), whose full .symtab names every function and variable
+        # with an address: a name it lacks is not worth walking every CU for.
+        self.symbol_filter: Callable[[str], bool] | None = None
         section = elffile.get_section_by_name(".gdb_index") if self.dwarf is not None else None
         if section is not None:
             try:
@@ -377,8 +387,8 @@ class DebugInfo:
                 self.index = None
 
     @classmethod
-    def from_elffile(cls, elffile: ELFFile) -> "DebugInfo":
-        return cls(elffile)
+    def from_elffile(cls, elffile: ELFFile, dwarf=None) -> "DebugInfo":
+        return cls(elffile, dwarf)
 
     @property
     def has_dwarf(self) -> bool:
@@ -582,6 +592,25 @@ class DebugInfo:
                 if func is None and "DW_AT_name" in child.attributes:
                     _add(cud.tagged, (_TAGGED[tag], _text(_attr(child, "DW_AT_name"))),
                          child.offset)
+
+    def may_name(self, name: str, has_address: bool = False) -> bool:
+        """False when the identifier NAME is spelled in none of the DWARF string data, so
+        no DIE can be called NAME and no CU needs reading. Without an index this spares
+        walking every CU of a big library (libc's separate debug file takes a minute).
+        HAS_ADDRESS: NAME is a function or variable, so symbol_filter applies too."""
+        if self.dwarf is None or self.index is not None or not _IDENTIFIER.fullmatch(name):
+            return True
+        if has_address and self.symbol_filter is not None and not self.symbol_filter(name):
+            return False
+        if self._name_blob is None:
+            parts = []
+            for sec_name in (".debug_str", ".debug_info", ".debug_types", ".debug_line_str"):
+                sec = self.elffile.get_section_by_name(sec_name)
+                if sec is not None and sec["sh_type"] != "SHT_NOBITS":
+                    parts.append(sec.data())
+            self._name_blob = b"\0".join(parts) + b"\0"
+        # Merged string tables share tails ("add" may sit at the end of "do_add").
+        return name.encode() + b"\0" in self._name_blob
 
     def _iter_walked(self, prefer: int | None = None,
                      name: str | None = None) -> Iterator[_CUData]:
@@ -999,6 +1028,8 @@ class DebugInfo:
     def functions_named(self, name: str) -> list[Function | InlinedCall]:
         """Every concrete copy and every inlined instance of the function NAME."""
         out: list[Function | InlinedCall] = []
+        if not self.may_name(name, has_address=True):
+            return out
         for cud in self._iter_walked(name=name):
             for off in cud.func_names.get(name, ()):
                 out.append(self._function(off))
@@ -1052,6 +1083,8 @@ class DebugInfo:
                 function = scope
         prefer = self._cu_offset_for_pc(pc) if pc is not None else None
         candidates: list[Variable] = []
+        if not self.may_name(function or name, has_address=True):
+            return None
         for cud in self._iter_walked(prefer, function or name):
             if file is not None and not _file_matches(cud.info.name, file):
                 continue
@@ -1143,7 +1176,7 @@ class DebugInfo:
         keyword = "struct" if keyword == "class" else keyword
         prefer = self._cu_offset_for_pc(pc) if pc is not None else None
         decl = None
-        if not self.has_dwarf:
+        if not self.has_dwarf or not self.may_name(name):
             return None
         for cud in self._iter_walked(prefer, name):
             for off in cud.tagged.get((keyword, name), ()):

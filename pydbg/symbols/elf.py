@@ -18,6 +18,8 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
 from pydbg.errors import SymbolError
+from pydbg.symbols.debugfile import (DEFAULT_DEBUG_DIRS, DebugLink, find_debug_file,
+                                     read_build_id, read_debuglink)
 from pydbg.symbols.functions import (Block, CuScopes, FunctionInfo, analyze_amd64_prologue,
                                      die_ranges)
 from pydbg.symbols.lines import (CuLines, FileNamer, LineEntry, LineMatch, Subfile,
@@ -166,7 +168,9 @@ class _Cu:
 class ElfImage:
     """An executable or shared object opened for symbol and line queries."""
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike,
+                 debug_dirs: tuple[str, ...] | None = DEFAULT_DEBUG_DIRS) -> None:
+        """DEBUG_DIRS: where to look for a separate debug file (None: do not look)."""
         given = str(path)
         self.path = Path(path)
         if not os.path.exists(given):
@@ -204,10 +208,15 @@ class ElfImage:
         self._rl_loaded = False
         self._rl = None
         self._name_index: dict[str, list[tuple[int, int]]] | None = None
+        self._debug_dirs = debug_dirs
+        self._debug_image: ElfImage | None | bool = False   # False: not looked for yet
+        self._file_name_blob: bytes | None = None
 
     # ----- lifetime -----
 
     def close(self) -> None:
+        if isinstance(self._debug_image, ElfImage):
+            self._debug_image.close()
         self._stream.close()
 
     def __enter__(self) -> ElfImage:
@@ -264,11 +273,66 @@ class ElfImage:
             addr += n
         return bytes(out)
 
+    # ----- separate debug file -----
+
+    @property
+    def build_id(self) -> str | None:
+        """The GNU build-id (hex), if the image has one."""
+        return read_build_id(self.elffile)
+
+    @property
+    def debug_link(self) -> DebugLink | None:
+        return read_debuglink(self.elffile)
+
+    @property
+    def debug_image(self) -> ElfImage | None:
+        """The separate debug file (gdb's "separate debug objfile"), found on first use.
+
+        Only looked for when this file lacks .symtab or .debug_info; opening it parses
+        its ELF header only.
+        """
+        if self._debug_image is False:
+            self._debug_image = None
+            own_complete = (self.elffile.get_section_by_name(".debug_info") is not None
+                            and self.elffile.get_section_by_name(".symtab") is not None)
+            if self._debug_dirs is not None and not own_complete:
+                path = find_debug_file(self.path, self.build_id, self.debug_link,
+                                       self._debug_dirs, _build_id_of)
+                if path is not None:
+                    try:
+                        self._debug_image = ElfImage(path, debug_dirs=None)
+                    except SymbolError:
+                        self._debug_image = None
+        return self._debug_image  # type: ignore[return-value]
+
+    @property
+    def debug_file(self) -> str | None:
+        """Path of the separate debug file, if one was found."""
+        d = self.debug_image
+        return str(d.path) if d is not None else None
+
+    def _dwarf_elffile(self) -> ELFFile | None:
+        """The ELFFile holding this image's DWARF: itself, else its separate debug file."""
+        if self.elffile.get_section_by_name(".debug_info") is not None:
+            return self.elffile
+        d = self.debug_image
+        if d is not None and d.elffile.get_section_by_name(".debug_info") is not None:
+            return d.elffile
+        return None
+
+    @property
+    def has_separate_debug_info(self) -> bool:
+        d = self._dwarf_elffile()
+        return d is not None and d is not self.elffile
+
     # ----- ELF symbols -----
 
     @property
     def has_symtab(self) -> bool:
-        return self.elffile.get_section_by_name(".symtab") is not None
+        if self.elffile.get_section_by_name(".symtab") is not None:
+            return True
+        d = self.debug_image
+        return d is not None and d.has_symtab
 
     def _read_symbols(self, secname: str, origin: int) -> list[_MinSym]:
         sec = self.elffile.get_section_by_name(secname)
@@ -316,9 +380,14 @@ class ElfImage:
                 continue
             for r in rel.iter_relocations():
                 symidx = r["r_info_sym"]
-                if symidx == 0:
-                    continue
                 rtype = r["r_info_type"]
+                if symidx == 0:
+                    # An ifunc slot (R_X86_64_IRELATIVE): BFD names its stub after the
+                    # resolver's address, "*ABS*+0x9f1c0@plt".
+                    if rtype == 37 and relname.endswith(".plt") and r.is_RELA():
+                        name = f"*ABS*+{r['r_addend']:#x}"
+                        got_names.setdefault(r["r_offset"], name)
+                    continue
                 # R_X86_64_JUMP_SLOT (7) and R_X86_64_GLOB_DAT (6)
                 if rtype not in (6, 7):
                     continue
@@ -352,13 +421,21 @@ class ElfImage:
                 name = got_names[target]
                 sym = Symbol(f"{name}@plt", base + off, entsize, "func", "global", secname)
                 out.append(_MinSym(sym, True, origin=2))
+                if name.startswith("*ABS*"):
+                    continue
                 tramp = Symbol(name, base + off, entsize, "func", "global", secname)
                 out.append(_MinSym(tramp, True, trampoline=True, origin=2))
         return out
 
     def _load_minsyms(self) -> list[_MinSym]:
         if self._minsyms is None:
-            syms = self._read_symbols(".symtab", 0) + self._read_symbols(".dynsym", 1)
+            syms = self._read_symbols(".symtab", 0)
+            d = self.debug_image if not syms else None
+            if d is not None:
+                # A stripped object's full symbol table lives in its debug file, whose
+                # section headers match ours (NOBITS copies), so section names agree.
+                syms = d._read_symbols(".symtab", 0)
+            syms += self._read_symbols(".dynsym", 1)
             syms += self._plt_symbols()
             seen: set[tuple[str, int, str | None]] = set()
             unique = []
@@ -396,6 +473,12 @@ class ElfImage:
         best = min(cands, key=lambda m: (m.origin, rank.get(m.symbol.binding, 3),
                                          m.symbol.kind != "func"))
         return best.symbol
+
+    def _has_symbol_named(self, name: str) -> bool:
+        """Whether some ELF symbol (not a PLT alias) is called NAME."""
+        self._load_minsyms()
+        assert self._by_name is not None
+        return any(not m.trampoline for m in self._by_name.get(name, ()))
 
     def symbols_matching(self, glob: str) -> list[Symbol]:
         """Function symbols whose name matches the shell pattern GLOB, by address."""
@@ -451,6 +534,19 @@ class ElfImage:
     def symbolize(self, address: int) -> tuple[Symbol, int] | None:
         """(symbol, offset) for gdb's `<sym+off>`, or None outside any symbol."""
         m = self._lookup_minsym_by_pc(address)
+        # gdb 13's build_address_symbolic names code by its DWARF function (glibc's
+        # __GI_raise, not the ELF alias raise), offsets from its entry pc (negative in a
+        # .cold part), except exactly at an ELF symbol that is not the entry (<f.cold>).
+        block = None
+        if (m is None or m.is_text) and self.has_debug_info:
+            cu = self._cu_for_address(address)
+            block = cu.scopes.function_containing(address) if cu is not None else None
+        if block is not None and block.name and not (
+                m is not None and m.symbol.address == address and block.entry_pc != address):
+            sec = m.symbol.section if m is not None else None
+            sym = Symbol(block.name, block.entry_pc, block.end - block.start, "func",
+                         "global", sec)
+            return sym, address - block.entry_pc
         if m is None:
             return None
         return m.symbol, address - m.symbol.address
@@ -459,15 +555,30 @@ class ElfImage:
 
     @property
     def has_debug_info(self) -> bool:
-        return self.elffile.get_section_by_name(".debug_info") is not None
+        return self._dwarf_elffile() is not None
 
     @property
     def dwarf(self):
         if self._dwarf is None:
-            if not self.has_debug_info:
+            source = self._dwarf_elffile()
+            if source is None:
                 raise SymbolError(f"No debugging symbols found in {self.path}")
-            self._dwarf = self.elffile.get_dwarf_info()
+            self._dwarf = source.get_dwarf_info()
         return self._dwarf
+
+    @property
+    def debug_info(self):
+        """The DWARF program model (variables, types, scopes) over the same DWARFInfo."""
+        di = getattr(self, "_debug_info", None)
+        if di is None:
+            from pydbg.symbols.debuginfo import DebugInfo
+            source = self._dwarf_elffile()
+            di = DebugInfo(source if source is not None else self.elffile,
+                           self.dwarf if source is not None else None)
+            if self.has_separate_debug_info:
+                di.symbol_filter = self._has_symbol_named
+            self._debug_info = di
+        return di
 
     def _range_lists(self):
         if not self._rl_loaded:
@@ -501,15 +612,21 @@ class ElfImage:
                     return cu
         # No (or incomplete) .debug_aranges: fall back to each CU's own ranges.
         if self._cu_ranges is None:
-            spans = [(lo, hi, i) for i, cu in enumerate(self._all_cus()) for lo, hi in cu.ranges]
+            # Like gdb, trust .debug_aranges for the CUs it lists; read the ranges of the
+            # others only (reading every CU of libc's debug file takes seconds).
+            covered = ({e.info_offset for e in self._aranges.entries}
+                       if self._aranges is not None else set())
+            spans = [(lo, hi, cu.cu_offset) for cu in self.dwarf.iter_CUs()
+                     if cu.cu_offset not in covered
+                     for lo, hi in self._cu_at_offset(cu.cu_offset).ranges]
             spans.sort()
             self._cu_ranges = spans
             self._cu_range_keys = [lo for lo, _, _ in spans]
         i = bisect_right(self._cu_range_keys, address) - 1
         # Ranges of different CUs do not nest, but scan back a little in case they overlap.
-        for lo, hi, idx in reversed(self._cu_ranges[max(0, i - 8):i + 1]):
+        for lo, hi, offset in reversed(self._cu_ranges[max(0, i - 8):i + 1]):
             if lo <= address < hi:
-                return self._all_cus()[idx]
+                return self._cu_at_offset(offset)
         return None
 
     # ----- lines -----
@@ -548,6 +665,8 @@ class ElfImage:
 
     def _cus_for_file(self, file: str) -> list[_Cu]:
         base = os.path.basename(file)
+        if not self._may_name_file(base):
+            return []
         out = []
         for cu in self._all_cus():
             # Compare basenames first: cheap, and rejects almost every CU.
@@ -556,6 +675,20 @@ class ElfImage:
                    for n, f in cu.file_names):
                 out.append(cu)
         return out
+
+    def _may_name_file(self, base: str) -> bool:
+        """False when no line table can name BASE: its bytes appear in none of the
+        sections holding file names. Saves reading every line-table header of a big
+        library (libc's take seconds) for `break FILE:LINE` in another image."""
+        if self._file_name_blob is None:
+            source = self._dwarf_elffile()
+            parts = []
+            for name in (".debug_line", ".debug_line_str", ".debug_str"):
+                sec = source.get_section_by_name(name) if source is not None else None
+                if sec is not None and sec["sh_type"] != "SHT_NOBITS":
+                    parts.append(sec.data())
+            self._file_name_blob = b"\0".join(parts)
+        return base.encode() in self._file_name_blob
 
     def has_source_file(self, file: str) -> bool:
         return bool(self._cus_for_file(file))
@@ -695,12 +828,32 @@ class ElfImage:
             self._name_index = index
         return self._name_index
 
+    def _cu_offsets_by_minsym(self, name: str) -> list[int]:
+        """CUs holding the code of ELF symbols called NAME.
+
+        System libraries' debug files are too big to index every function name (libc's
+        takes seconds); their full .symtab names nearly every function, so the symbol's
+        address finds the CU through .debug_aranges instead.
+        """
+        self._load_minsyms()
+        assert self._by_name is not None
+        offsets: set[int] = set()
+        for m in self._by_name.get(name, []):
+            if m.is_text and not m.trampoline and m.symbol.section is not None:
+                cu = self._cu_for_address(m.symbol.address)
+                if cu is not None:
+                    offsets.add(cu.offset)
+        return sorted(offsets)
+
     def _function_blocks(self, name: str) -> list[tuple[_Cu, Block]]:
         """DWARF function blocks named NAME: out-of-line copies and inlined calls."""
         if not self.has_debug_info:
             return []
         out = []
-        cu_offsets = sorted({cu_off for cu_off, _ in self._build_name_index().get(name, [])})
+        if self.has_separate_debug_info:
+            cu_offsets = self._cu_offsets_by_minsym(name)
+        else:
+            cu_offsets = sorted({cu_off for cu_off, _ in self._build_name_index().get(name, [])})
         for off in cu_offsets:
             cu = self._cu_at_offset(off)
             out.extend((cu, b) for b in cu.scopes.blocks_named(name))
@@ -848,6 +1001,14 @@ class ElfImage:
         # (clang marks prologue_end, which is honoured before we get here).
         pc, frameless = analyze_amd64_prologue(self.read, start)
         return start if frameless else pc
+
+
+def _build_id_of(path: str) -> str | None:
+    try:
+        with open(path, "rb") as f:
+            return read_build_id(ELFFile(f))
+    except (OSError, ELFError, struct.error):
+        return None
 
 
 def _is_mst_text(m: _MinSym) -> bool:

@@ -140,6 +140,11 @@ class CuScopes:
         seen = 0
         d: DIE | None = die
         while d is not None and seen < 8:
+            # gdb's dwarf2_physname names a C function by its (unmangled) linkage name:
+            # glibc's `abort` is declared asm("__GI_abort"), and gdb shows __GI_abort.
+            linkage = _attr_str(d, "DW_AT_linkage_name")
+            if linkage and not linkage.startswith("_Z"):
+                return linkage
             name = _attr_str(d, "DW_AT_name")
             if name:
                 return name

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import sys
 from typing import TYPE_CHECKING
 
-from pydbg.cli.commands.registry import command
+from pydbg.cli.commands.registry import command, prefix_command
 from pydbg.cli.commands.running import breakpoint_set_message
 from pydbg.engine.breakpoints import Breakpoint
-from pydbg.errors import CommandError
+from pydbg.errors import CommandError, SymbolError
 
 if TYPE_CHECKING:
     from pydbg.cli.session import Session
@@ -28,13 +29,36 @@ def split_condition(arg: str) -> tuple[str, str | None]:
     return location, cond
 
 
-def _set_breakpoint(session: "Session", arg: str, *, temporary: bool) -> Breakpoint:
+def _set_breakpoint(session: "Session", arg: str, *, temporary: bool) -> Breakpoint | None:
     location, cond = split_condition(arg)
     target = session.target
     if cond is not None:
         session.parse_expression(cond)  # reject a bad condition before setting anything
-    bp = target.add_breakpoint(location, temporary=temporary, condition=cond,
-                               evaluate=session.evaluate_address)
+    try:
+        bp = target.add_breakpoint(location, temporary=temporary, condition=cond,
+                                   evaluate=session.evaluate_address)
+    except SymbolError as exc:
+        # gdb's NOT_FOUND_ERROR: a library loaded later may define the function.
+        if not str(exc).startswith(("Function \"", "No source file named")):
+            raise
+        pending = target.settings.breakpoint_pending
+        if pending == "off":
+            raise
+        if pending == "auto":
+            question = "Make breakpoint pending on future shared library load? (y or [n]) "
+            if not target.settings.confirm:
+                raise  # gdb's nquery answers its default, no
+            if session.batch or session.confirm is None or not sys.stdin.isatty():
+                # Not a terminal: gdb says what it asked, takes the default and goes on.
+                # The error still fails the command here (gdb's exit status would be 0).
+                session.out(question + "[answered N; input not from terminal]")
+                raise
+            session.err(str(exc))
+            if not session.confirm(question):
+                return None
+        else:
+            session.err(str(exc))
+        bp = target.add_pending_breakpoint(location, temporary=temporary, condition=cond)
     session.out(breakpoint_set_message(bp))
     return bp
 
@@ -209,14 +233,18 @@ def _what(session: "Session", loc) -> str:
 
 
 def breakpoint_table_lines(session: "Session", bps: list[Breakpoint]) -> list[str]:
-    lines = ["Num     Type           Disp Enb Address            What"]
+    watch_kinds = ("hw watchpoint", "read watchpoint", "acc watchpoint", "watchpoint")
+    # gdb sizes the Address column for the widest address shown: with only pending
+    # breakpoints (no location at all) it is 10 columns, not 18.
+    width = 19 if any(bp.locations or bp.kind in watch_kinds for bp in bps) else 11
+    lines = [f"Num     Type           Disp Enb {'Address':<{width}}What"]
     for bp in bps:
         disp = "del" if bp.temporary else ("dis" if bp.extra.get("once") else "keep")
         enb = "y" if bp.enabled else "n"
         if bp.kind in ("hw watchpoint", "read watchpoint", "acc watchpoint", "watchpoint"):
             lines.append(f"{bp.number:<8}{bp.kind:<15}{disp:<5}{enb:<4}{'':<19}{bp.spec}")
         elif not bp.locations:
-            lines.append(f"{bp.number:<8}{bp.kind:<15}{disp:<5}{enb:<4}{'<PENDING>':<19}{bp.spec}")
+            lines.append(f"{bp.number:<8}{bp.kind:<15}{disp:<5}{enb:<4}{'<PENDING>':<{width}}{bp.spec}")
         elif len(bp.locations) == 1:
             loc = bp.locations[0]
             addr = loc.address if loc.address is not None else loc.file_address
@@ -261,3 +289,31 @@ def cmd_info_breakpoints(session: "Session", arg: str) -> None:
         return
     for line in breakpoint_table_lines(session, bps):
         session.out(line)
+
+
+prefix_command("breakpoint", parent="set", group="breakpoints",
+               doc="Breakpoint specific settings.")
+prefix_command("breakpoint", parent="show", group="breakpoints",
+               doc="Breakpoint specific settings.")
+
+
+@command("pending", group="breakpoints", prefix="set breakpoint")
+def cmd_set_breakpoint_pending(session: "Session", arg: str) -> None:
+    """Set debugger's behavior regarding pending breakpoints.
+    If on, an unrecognized breakpoint location will cause gdb to create a
+    pending breakpoint.  If off, an unrecognized breakpoint location results in
+    an error.  If auto, an unrecognized breakpoint location results in a
+    user-query to see if a pending breakpoint should be created."""
+    value = arg.strip().lower() or "on"
+    values = {"on": "on", "1": "on", "yes": "on", "enable": "on", "off": "off", "0": "off",
+              "no": "off", "disable": "off", "auto": "auto", "-1": "auto"}
+    if value not in values:
+        raise CommandError("\"on\", \"off\" or \"auto\" expected.")
+    session.target.settings.breakpoint_pending = values[value]
+
+
+@command("pending", group="breakpoints", prefix="show breakpoint")
+def cmd_show_breakpoint_pending(session: "Session", arg: str) -> None:
+    """Show debugger's behavior regarding pending breakpoints."""
+    session.out("Debugger's behavior regarding pending breakpoints is "
+                f"{session.target.settings.breakpoint_pending}.")

@@ -239,11 +239,15 @@ def cmd_info_sharedlibrary(session: "Session", arg: str) -> None:
         session.out("No shared libraries loaded at this time.")
         return
     session.out("From                To                  Syms Read   Shared Object Library")
+    missing_debug = False
     for img in libs:
-        text = [s for s in img.image.sections() if s.name == ".text"]
-        lo = text[0].address + img.bias if text else img.start
-        hi = lo + text[0].size if text else img.end
-        session.out(f"0x{lo:016x}  0x{hi:016x}  Yes         {img.path}")
+        lo, hi = img.text_bounds()
+        # gdb flags a library whose symbols include no debug info (even via a debug file).
+        read = "Yes" if img.image.has_debug_info else "Yes (*)"
+        missing_debug = missing_debug or not img.image.has_debug_info
+        session.out(f"0x{lo:016x}  0x{hi:016x}  {read:<12}{img.path}")
+    if missing_debug:
+        session.out("(*): Shared library is missing debugging information.")
 
 
 @command("threads", group="status", prefix="info")
