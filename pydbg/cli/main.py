@@ -18,7 +18,8 @@ Usage: pydbg [OPTIONS] [PROGRAM [PID]]
        pydbg [OPTIONS] --args PROGRAM [ARGS...]
        pydbg [OPTIONS] -p PID
        pydbg --demo
-       pydbg trace [-f FUNC]... [--ret] [-- PROG ARGS | -p PID]
+       pydbg trace [-f FUNC|FILE:LINE]... [--ret] [--print EXPR]... [--count] [--json]
+                   [-o FILE] [-p PID | -- PROG ARGS]     (pydbg trace --help)
 
 Options (as gdb's):
   --args             Arguments after the program name are passed to the program.
@@ -156,10 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     ok = True
     if opts.pid is not None:
         ok = session.execute(f"attach {opts.pid}")
-    for kind, text in opts.commands:
-        if session.quit_requested:
-            break
-        ok = session.execute(text) if kind == "ex" else session.source_file(text)
+    if opts.commands and not session.quit_requested:
+        # In order; a block opened by an -ex (define, commands...) reads the -ex that follow.
+        from pydbg.cli.commands.scripting import run_startup_commands
+        ok = run_startup_commands(session, opts.commands)
     if opts.batch or session.quit_requested:
         session.target.close()
         if session.quit_requested:

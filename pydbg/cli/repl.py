@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Iterable
 
 from pydbg.cli.commands.registry import TOP, CommandTable
+from pydbg.cli.commands.scripting import set_terminal
 from pydbg.cli.session import Session
 
 PROMPT = "(pydbg) "
@@ -70,6 +71,15 @@ def run_repl(session: Session) -> int:
         history = None
     prompt = PromptSession(history=history, completer=make_completer(),
                            complete_while_typing=False)
+
+    def continuation(text: str) -> str | None:
+        # Bodies of define/commands/if/while/python, at gdb's ">" prompt.
+        try:
+            return prompt.prompt(text)
+        except EOFError:
+            return None
+
+    set_terminal(session, continuation)
     while not session.quit_requested:
         try:
             line = prompt.prompt(PROMPT)
@@ -93,7 +103,13 @@ def _execute_interactive(session: Session, line: str) -> None:
     session.execute(line)
 
 
+def _read_plain(prompt: str) -> str | None:
+    line = sys.stdin.readline()
+    return line.rstrip("\n") if line else None
+
+
 def _run_plain(session: Session) -> int:
+    set_terminal(session, _read_plain, interactive=False)
     for line in sys.stdin:
         _execute_interactive(session, line.rstrip("\n"))
         if session.quit_requested:

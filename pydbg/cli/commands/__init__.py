@@ -19,3 +19,7 @@ prefix_command("set", group="support", handler=_set_handler, allow_unknown_sub=T
                    "Usage: set VAR = EXP, or set SETTING VALUE (see \"help set\" for settings).")
 
 from pydbg.cli.commands import breakpoints, data, running, support  # noqa: E402,F401
+from pydbg.cli.commands import maint  # noqa: E402,F401
+from pydbg.cli.commands import scripting  # noqa: E402,F401
+from pydbg.cli.commands import source, stack, stepping  # noqa: E402,F401
+from pydbg.cli.commands import variables  # noqa: E402,F401

@@ -1,0 +1,429 @@
+"""The tracing engine behind `pydbg trace`: probes on functions and lines, return values via
+a temporary breakpoint at the return address (matched by stack pointer), per-location counts.
+
+A probe's function name and return type are worked out once; a hit reads the arguments of
+frame 0 through the data engine and nothing else, and text is made only for what is output.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import struct
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from pydbg.engine.breakpoints import Breakpoint, BreakpointLocation
+from pydbg.engine.signals import signal_description, signal_name
+from pydbg.engine.stops import Stop, StopKind
+from pydbg.errors import CommandError, PydbgError
+
+# Signals after which the program is (almost always) about to die: show where it crashed.
+CRASH_SIGNALS = {"SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGABRT", "SIGSYS", "SIGTRAP"}
+
+
+def frame_arguments(inspector) -> list[tuple[str, str]] | None:
+    """(name, gdb text) of each parameter of the inspector's frame, as gdb's frame lines
+    show them with `set print frame-arguments all` (`a=1`, `p={x = 3, y = -4}`); None
+    when the function has no DWARF. Entry values (`n@entry=`) are not looked up: that
+    needs the caller's frame, too dear for every hit."""
+    from pydbg.engine.data import _summary, value_print_nested
+    from pydbg.engine.values import is_aggregate
+    ctx = inspector.ctx
+    reader = inspector.reader
+    if ctx is None or ctx.function_block is None or reader is None:
+        return None
+    opts = inspector.print_options()
+    out = []
+    for var in reader.params():
+        try:
+            value = reader.read(var)
+            text = value_print_nested(value, opts) if is_aggregate(var.type) else \
+                _summary(value, opts)
+        except PydbgError as exc:
+            text = f"<error: {exc}>"
+        out.append((var.name, text))
+    return out
+
+
+# ------------------------------------------------------------------------------ events
+
+@dataclass
+class Captured:
+    """A value read at a hit: its gdb text, or why it could not be read."""
+    text: str | None
+    error: str | None = None
+
+
+@dataclass
+class TraceEvent:
+    kind: str                     # call | line | return | signal | exited | killed | detached
+    thread: int = 0               # gdb-style thread number (1 = the main thread)
+    tid: int = 0
+    label: str = ""               # the probe as given ("add", "basic.c:13")
+    function: str | None = None
+    depth: int = 0                # traced calls pending in this thread (with returns)
+    args: list[tuple[str, Captured]] | None = None   # None: no DWARF parameters known
+    prints: list[tuple[str, Captured]] = field(default_factory=list)
+    value: Captured | None = None  # return value
+    signal: str | None = None
+    signal_text: str | None = None
+    exit_code: int | None = None
+    backtrace: list[str] = field(default_factory=list)
+    location: str | None = None   # "file.c:12" where known (line probes, signals)
+
+
+@dataclass
+class _Probe:
+    label: str
+    function: str | None
+    is_line: bool
+    planned: bool = False               # return type looked up (at the first hit)
+    return_kind: str | None = None      # int | float | void | other (None: no DWARF)
+    return_size: int = 8
+    return_type: Any = None
+
+
+@dataclass
+class _Pending:
+    probe: _Probe
+    cfa: int
+    return_address: int
+
+
+class Tracer:
+    """Drives a Target whose process is stopped (just spawned or attached) and yields events.
+
+    Arguments and --print expressions are read through the data engine (engine.data) in
+    frame 0 of each hit; BACKTRACE (from the front end) gives the lines shown at a crash.
+    """
+
+    def __init__(self, target, *, returns: bool = False,
+                 expressions: list[str] | tuple[str, ...] = (), capture: bool = True,
+                 backtrace: Callable[[], list[str]] | None = None) -> None:
+        self.target = target
+        self.returns = returns
+        self.expressions = list(expressions)
+        self.capture = capture
+        self.backtrace = backtrace
+        self.counts: dict[str, int] = {}
+        self.order: list[str] = []
+        self._labels: dict[int, tuple[str, bool]] = {}   # breakpoint number -> (label, line?)
+        self._probe_cache: dict[tuple[int, int], _Probe] = {}
+        self._pending: dict[int, list[_Pending]] = {}   # return address -> pending calls
+        self._return_bps: dict[int, Breakpoint] = {}
+        self._depth: dict[int, int] = {}
+        self._threads: dict[int, int] = {}
+        self._next_thread = 1
+        self.interrupted = False
+        if target.process is not None:
+            self._watch_threads()
+
+    # ----------------------------------------------------------------- threads
+    def _watch_threads(self) -> None:
+        process = self.target.process
+        self.thread_number(process.pid)
+        previous = process.thread_callback
+
+        def on_thread(kind: str, tid: int) -> None:
+            if kind == "new":
+                self.thread_number(tid)
+            if previous is not None:
+                previous(kind, tid)
+        process.thread_callback = on_thread
+
+    def thread_number(self, tid: int) -> int:
+        """gdb's thread numbers: 1 for the main thread, then in order of creation.
+
+        A thread may report before an older sibling does, so every known thread without a
+        number gets one at once, oldest (lowest tid) first.
+        """
+        number = self._threads.get(tid)
+        if number is None:
+            process = self.target.process
+            known = set(process.threads) if process is not None else set()
+            for t in sorted(known | {tid}):
+                if t not in self._threads:
+                    self._threads[t] = self._next_thread
+                    self._next_thread += 1
+            number = self._threads[tid]
+        return number
+
+    # ------------------------------------------------------------------ probes
+    def add_probe(self, spec: str) -> list[str]:
+        """Trace FUNC, a glob of functions ('sql_*') or FILE:LINE; returns the labels set."""
+        spec = spec.strip()
+        if not spec:
+            raise CommandError("Empty trace location.")
+        if any(ch in spec for ch in "*?[") and ":" not in spec:
+            names = self._glob(spec)
+            if not names:
+                raise CommandError(f"No function matches \"{spec}\".")
+            for name in names:
+                self._add(name, name, is_line=False)
+            return names
+        is_line = ":" in spec or spec.isdigit()
+        self._add(spec, spec, is_line=is_line)
+        return [spec]
+
+    def _glob(self, pattern: str) -> list[str]:
+        target = self.target
+        images = [img.image for img in getattr(target, "images", [])] or \
+            ([target.exe_image] if target.exe_image is not None else [])
+        names: list[str] = []
+        for image in images:
+            try:
+                found = image.symbols_matching(pattern)
+            except (PydbgError, AttributeError):
+                continue
+            for sym in found:
+                name = sym.name.split("@", 1)[0]
+                if name and name not in names and fnmatch.fnmatchcase(name, pattern):
+                    names.append(name)
+            if names:
+                break      # the program's own functions; libraries only if it has none
+        return sorted(names)
+
+    def _add(self, spec: str, label: str, *, is_line: bool) -> None:
+        # A user-level breakpoint, so the engine re-resolves it when libraries load.
+        bp = self.target.add_breakpoint(spec)
+        bp.extra["trace_label"] = label
+        self._labels[bp.number] = (label, is_line)
+        if label not in self.counts:
+            self.counts[label] = 0
+            self.order.append(label)
+
+    def _probe(self, bp: Breakpoint, address: int) -> _Probe | None:
+        """The probe of a traced breakpoint at one of its addresses (worked out once)."""
+        key = (bp.number, address)
+        probe = self._probe_cache.get(key)
+        if probe is None:
+            entry = self._labels.get(bp.number)
+            if entry is None:
+                return None
+            label, is_line = entry
+            loc = next((l for l in bp.locations if l.address == address), None)
+            if loc is None:
+                loc = BreakpointLocation(address, "", address)
+            probe = self._probe_cache[key] = self._make_probe(label, loc, is_line)
+        return probe
+
+    def _make_probe(self, label: str, loc: BreakpointLocation, is_line: bool) -> _Probe:
+        target = self.target
+        address = loc.address
+        assert address is not None
+        function = loc.function or target.symbolic_suffix(address)
+        if function and "+" in function:
+            function = function.split("+", 1)[0]
+        return _Probe(label, function, is_line)
+
+    def _plan_return(self, probe: _Probe, inspector) -> None:
+        """How the function's value comes back (from its DWARF return type), once."""
+        probe.planned = True
+        ctx = inspector.ctx
+        func = ctx.physical_function if ctx is not None else None
+        if func is None:
+            return
+        from pydbg.symbols.types import BaseType, CompositeType, VoidType, strip_typedefs
+        rtype = func.return_type
+        t = strip_typedefs(rtype) if rtype is not None else None
+        probe.return_type = rtype
+        if t is None or isinstance(t, VoidType):
+            probe.return_kind = "void"
+        elif isinstance(t, BaseType) and t.is_float:
+            probe.return_kind = "float"
+            probe.return_size = t.size
+        elif isinstance(t, CompositeType):
+            probe.return_kind = "other"
+        else:
+            probe.return_kind = "int"
+            probe.return_size = t.size
+
+    # -------------------------------------------------------------------- loop
+    def events(self) -> Iterator[TraceEvent]:
+        """Continue the program, yielding an event per hit, until it exits or is killed."""
+        target = self.target
+        while True:
+            try:
+                stop = target.cont()
+            except KeyboardInterrupt:
+                self.interrupted = True
+                return
+            if stop.is_exit:
+                yield self._exit_event(stop)
+                return
+            if stop.kind is StopKind.BREAKPOINT:
+                yield from self._on_breakpoint(stop)
+                continue
+            if stop.kind is StopKind.SIGNAL:
+                name = signal_name(stop.signal or 0)
+                if name == "SIGINT":
+                    self.interrupted = True
+                    return
+                yield self._signal_event(stop, name)
+                continue
+
+    def _on_breakpoint(self, stop: Stop) -> Iterator[TraceEvent]:
+        address = stop.pc
+        assert address is not None
+        tid = stop.tid
+        thread = self.thread_number(tid)
+        if address in self._pending:
+            event = self._on_return(address, tid, thread)
+            if event is not None:
+                yield event
+        for bp in stop.breakpoints:
+            probe = self._probe(bp, address)
+            if probe is None:
+                continue
+            self.counts[probe.label] += 1
+            if not self.capture:
+                continue
+            yield self._on_call(probe, tid, thread)
+
+    def _registers(self, tid: int):
+        return self.target.require_process().get_registers(tid)
+
+    def _on_call(self, probe: _Probe, tid: int, thread: int) -> TraceEvent:
+        from pydbg.engine.data import Inspector
+        depth = self._depth.get(tid, 0)
+        event = TraceEvent("line" if probe.is_line else "call", thread, tid, probe.label,
+                           probe.function, depth)
+        inspector = Inspector(self.target)     # frame 0 of this stop
+        if not probe.is_line:
+            try:
+                event.args = frame_arguments(inspector)
+            except PydbgError as exc:
+                event.args = [("?", Captured(None, str(exc)))]
+            else:
+                if event.args is not None:
+                    event.args = [(n, Captured(t)) for n, t in event.args]  # type: ignore
+        event.prints = [(expr, self._capture(inspector, expr)) for expr in self.expressions]
+        if self.returns and not probe.is_line:
+            if not probe.planned:
+                self._plan_return(probe, inspector)
+            self._expect_return(probe, tid)
+        return event
+
+    def _capture(self, inspector, expr: str) -> Captured:
+        try:
+            return Captured(inspector.format(inspector.evaluate(expr)))
+        except PydbgError as exc:
+            return Captured(None, str(exc).splitlines()[0] if str(exc) else "error")
+
+    # ---------------------------------------------------------------- returns
+    def _expect_return(self, probe: _Probe, tid: int) -> None:
+        target = self.target
+        try:
+            frame = target.frames.frame(0)
+            cfa = frame.cfa if frame is not None else None
+        except PydbgError:
+            cfa = None
+        if cfa is None:
+            return
+        try:
+            return_address = int.from_bytes(target.read_memory(cfa - 8, 8), "little")
+        except PydbgError:
+            return
+        self._pending.setdefault(return_address, []).append(
+            _Pending(probe, cfa, return_address))
+        self._depth[tid] = self._depth.get(tid, 0) + 1
+        if return_address not in self._return_bps:
+            bp = target.breakpoints.new(f"*{return_address:#x}", internal=True)
+            bp.locations = [BreakpointLocation(return_address, "", return_address)]
+            self._return_bps[return_address] = bp
+            target.sync_sites()
+
+    def _on_return(self, address: int, tid: int, thread: int) -> TraceEvent | None:
+        regs = self._registers(tid)
+        rsp = regs["rsp"]
+        pending = self._pending[address]
+        match = None
+        for i in range(len(pending) - 1, -1, -1):
+            # After `ret` the stack pointer is the callee's CFA: that identifies the
+            # activation, so recursive calls returning to the same address are told apart.
+            if pending[i].cfa == rsp:
+                match = pending.pop(i)
+                break
+        if match is None:
+            return None
+        if not pending:
+            del self._pending[address]
+            bp = self._return_bps.pop(address, None)
+            if bp is not None:
+                self.target.breakpoints.remove(bp.number)
+                self.target.sync_sites()
+        depth = max(self._depth.get(tid, 1) - 1, 0)
+        self._depth[tid] = depth
+        probe = match.probe
+        event = TraceEvent("return", thread, tid, probe.label, probe.function, depth)
+        event.value = self._return_value(probe, regs, tid)
+        return event
+
+    def _return_value(self, probe: _Probe, regs, tid: int) -> Captured | None:
+        kind = probe.return_kind
+        if kind == "void":
+            return None
+        if kind == "other":
+            return Captured(None, "struct return values are not shown")
+        size = probe.return_size
+        if kind == "float":
+            try:
+                fx = self.target.require_process().get_fp_registers(tid)
+            except Exception:      # noqa: BLE001 - no FP state: say so, do not fail the trace
+                return Captured(None, "xmm0 unavailable")
+            data = fx[160:160 + 16]   # xmm0 in the FXSAVE area
+        else:
+            data = (regs["rax"] & ((1 << 64) - 1)).to_bytes(8, "little")
+        text = self._format_raw(probe, data[:size] if size <= 16 else data)
+        return Captured(text)
+
+    def _format_raw(self, probe: _Probe, data: bytes) -> str:
+        if probe.return_type is not None:
+            try:
+                from pydbg.engine.printing import PrintOptions, format_value
+                from pydbg.engine.values import Value
+                value = Value.from_bytes(probe.return_type, data)
+                return format_value(value, PrintOptions(symbolize=self.target.symbolic_suffix,
+                                                        read_memory=self.target.read_memory))
+            except (ImportError, PydbgError, ValueError, TypeError, AttributeError):
+                pass
+        if probe.return_kind == "float":
+            if len(data) == 4:
+                return repr(struct.unpack("<f", data)[0])
+            return repr(struct.unpack("<d", data[:8])[0])
+        if probe.return_kind == "int":
+            return str(int.from_bytes(data, "little", signed=True))
+        return str(int.from_bytes(data[:8], "little"))   # unknown type: rax as gdb's long
+
+    # --------------------------------------------------------- signals, exit
+    def _signal_event(self, stop: Stop, name: str) -> TraceEvent:
+        tid = stop.tid
+        event = TraceEvent("signal", self.thread_number(tid), tid, signal=name,
+                           signal_text=signal_description(stop.signal or 0))
+        loc = stop.location
+        if loc is not None:
+            event.function = loc.function
+            if loc.file and loc.line:
+                event.location = f"{loc.file}:{loc.line}"
+        if name in CRASH_SIGNALS and self.backtrace is not None:
+            try:
+                event.backtrace = self.backtrace()
+            except PydbgError as exc:
+                event.backtrace = [str(exc)]
+        return event
+
+    def _exit_event(self, stop: Stop) -> TraceEvent:
+        if stop.kind is StopKind.EXITED:
+            return TraceEvent("exited", exit_code=stop.exit_code or 0)
+        sig = stop.signal or 9
+        return TraceEvent("killed", signal=signal_name(sig), signal_text=signal_description(sig))
+
+    def finish(self) -> None:
+        """Leave the process: kill one we started, detach from one we attached to."""
+        target = self.target
+        if target.is_running:
+            target.close()
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
