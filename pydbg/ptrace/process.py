@@ -17,6 +17,8 @@ from typing import Any, Callable, Iterable
 from ptrace.binding import func as pt
 
 from pydbg.errors import MemoryAccessError, TargetError
+from pydbg.ptrace.emulate import MEMORY_KINDS
+from pydbg.ptrace.emulate import apply as apply_emulation
 from pydbg.ptrace.sites import BreakpointSite
 from pydbg.ptrace.stop import StopEvent, StopReason
 
@@ -24,6 +26,12 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
 _libc.personality.restype = ctypes.c_int
 _libc.personality.argtypes = [ctypes.c_ulong]
+# glibc's ptrace() called directly: the breakpoint hot path makes four ptrace calls per hit,
+# and python-ptrace's wrappers cost as much again as the calls.
+_ptrace = _libc.ptrace
+_ptrace.restype = ctypes.c_long
+_ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+PTRACE_GETSIGINFO = 0x4202
 
 ADDR_NO_RANDOMIZE = 0x0040000
 SYS_TGKILL = 234
@@ -96,9 +104,24 @@ class Thread:
         self.stop_requested = False  # we sent it a SIGSTOP that it has not reported yet
         self.expect_initial_stop = False  # a new clone reports a SIGSTOP first
         self.stepping = False
+        self.xstate: bytes | None = None  # read once per stop, like regs
 
     def __repr__(self) -> str:
         return f"<Thread {self.tid} {'running' if self.running else 'stopped'}>"
+
+
+def _fast_ptrace(request: int, tid: int, data: int) -> None:
+    """ptrace(REQUEST, TID, 0, DATA) for requests that return 0 or -1 (errno)."""
+    if _ptrace(request, tid, None, data) == -1:
+        code = ctypes.get_errno()
+        raise pt.PtraceError(f"ptrace(cmd={request}, pid={tid}) error #{code}: "
+                             f"{os.strerror(code)}", errno=code, pid=tid)
+
+
+def _getregs(tid: int) -> pt.ptrace_registers_t:
+    raw = pt.ptrace_registers_t()
+    _fast_ptrace(pt.PTRACE_GETREGS, tid, ctypes.addressof(raw))
+    return raw
 
 
 def _tgkill(pid: int, tid: int, sig: int) -> None:
@@ -126,6 +149,9 @@ class Process:
         self.thread_callback: Callable[[str, int], None] | None = None
         self._mem_fd: int | None = None
         self._debug_regs_used = False
+        # Step off a breakpoint by emulating its displaced instruction where the site has an
+        # Emulation (one trap per hit); False always uses restore/single-step/re-insert.
+        self.emulate_step_over = True
 
     # ----------------------------------------------------------------- creation
     @classmethod
@@ -310,10 +336,15 @@ class Process:
     def write_memory(self, address: int, data: bytes) -> None:
         """Write program data; bytes under enabled breakpoint sites update the saved byte."""
         buf = bytearray(data)
+        end = address + len(buf)
         for site in self.sites.values():
-            if site.enabled and address <= site.address < address + len(buf):
+            if site.enabled and address <= site.address < end:
                 site.saved_byte = buf[site.address - address]
                 buf[site.address - address] = 0xCC
+            if site.emulation_planned and site.address - 15 < end and address < site.address + 15:
+                # The displaced instruction may have changed: the engine decodes it again.
+                site.emulation = None
+                site.emulation_planned = False
         self.write_memory_raw(address, bytes(buf))
 
     # --------------------------------------------------------------- registers
@@ -325,7 +356,7 @@ class Process:
         if th.running:
             raise TargetError("Selected thread is running.")
         if th.regs is None:
-            th.regs = Registers(pt.ptrace_getregs(th.tid))
+            th.regs = Registers(_getregs(th.tid))
         return th.regs
 
     def set_register(self, name: str, value: int, tid: int | None = None) -> None:
@@ -333,9 +364,16 @@ class Process:
         regs[name] = value
         self._flush_registers(self.thread(tid))
 
+    def refresh_registers(self, tid: int | None = None) -> Registers:
+        """Write back pending register changes, then read the registers from the kernel."""
+        th = self.thread(tid)
+        self._flush_registers(th)
+        th.regs = th.xstate = None
+        return self.get_registers(th.tid)
+
     def _flush_registers(self, th: Thread) -> None:
         if th.regs is not None and th.regs.dirty:
-            pt.ptrace_setregs(th.tid, th.regs._raw)
+            _fast_ptrace(pt.PTRACE_SETREGS, th.tid, ctypes.addressof(th.regs._raw))
             th.regs.dirty = False
             self.notify("set-registers", tid=th.tid)
 
@@ -355,15 +393,21 @@ class Process:
     def set_fp_registers(self, data: bytes, tid: int | None = None) -> None:
         th = self.thread(tid)
         buf = ctypes.create_string_buffer(bytes(data), 512)
+        th.xstate = None
         pt.ptrace(pt.PTRACE_SETFPREGS, th.tid, 0, ctypes.addressof(buf))
 
     def get_xstate(self, tid: int | None = None) -> bytes:
         """The XSAVE area (PTRACE_GETREGSET NT_X86_XSTATE): x87/SSE, AVX, AVX-512 state."""
         th = self.thread(tid)
+        if th.xstate is not None:
+            return th.xstate
+        if th.running:
+            raise TargetError("Selected thread is running.")
         buf = ctypes.create_string_buffer(XSTATE_MAX)
         iov = (ctypes.c_void_p * 2)(ctypes.addressof(buf), XSTATE_MAX)
         pt.ptrace(PTRACE_GETREGSET, th.tid, NT_X86_XSTATE, ctypes.addressof(iov))
-        return buf.raw[:iov[1]]
+        th.xstate = buf.raw[:iov[1]]
+        return th.xstate
 
     def read_debug_register(self, index: int, tid: int | None = None) -> int:
         th = self.thread(tid)
@@ -395,15 +439,15 @@ class Process:
     # --------------------------------------------------------------- execution
     def _ptrace_cont(self, th: Thread, sig: int) -> None:
         self._flush_registers(th)
-        th.regs = None
-        pt.ptrace_cont(th.tid, sig)
+        th.regs = th.xstate = None
+        _fast_ptrace(pt.PTRACE_CONT, th.tid, sig)
         th.running = True
         if self.observer:
             self.notify("cont", tid=th.tid, signal=sig)
 
     def _ptrace_step(self, th: Thread, sig: int) -> None:
         self._flush_registers(th)
-        th.regs = None
+        th.regs = th.xstate = None
         pt.ptrace(pt.PTRACE_SINGLESTEP, th.tid, 0, sig)
         th.running = True
         th.stepping = True
@@ -430,6 +474,33 @@ class Process:
                 site.enable()
         return event
 
+    def step_over_breakpoint(self, tid: int | None = None, sig: int = 0,
+                             emulate: bool | None = None) -> tuple[str, StopEvent | None]:
+        """Move a thread stopped at an enabled site past its displaced instruction.
+
+        Returns ("none", None) if there is no site at its pc, ("emulated", None) if the
+        instruction was emulated, ("stepped", event) after restore/single-step/re-insert.
+        EMULATE overrides emulate_step_over.
+        """
+        self._check_alive()
+        th = self.thread(tid)
+        regs = self.get_registers(th.tid)
+        site = self.sites.get(regs.rip)
+        if site is None or not site.enabled:
+            return "none", None
+        if emulate is None:
+            emulate = self.emulate_step_over
+        emu = site.emulation
+        # A signal to deliver goes the classic way (its handler runs before the
+        # instruction); memory accesses must stay visible to hardware watchpoints.
+        if emulate and emu is not None and not sig and \
+                not (self._debug_regs_used and emu.kind in MEMORY_KINDS) and \
+                apply_emulation(emu, regs, site.address, self.read_memory, self.write_memory):
+            if self.observer:
+                self.notify("emulate-step-over", tid=th.tid, address=site.address, kind=emu.kind)
+            return "emulated", None
+        return "stepped", self.step_instruction(th.tid, sig)
+
     def resume(self, sig: int = 0, tid: int | None = None) -> StopEvent | None:
         """Continue all threads. The current thread first steps off a breakpoint site.
 
@@ -438,9 +509,10 @@ class Process:
         """
         self._check_alive()
         th = self.thread(tid)
-        if self.enabled_site_at(self.get_pc(th.tid)) is not None:
-            event = self.step_instruction(th.tid, sig)
+        how, event = self.step_over_breakpoint(th.tid, sig)
+        if how == "stepped":
             sig = 0
+            assert event is not None
             if event.reason is not StopReason.SINGLE_STEP:
                 return event
         for other in self.threads.values():
@@ -560,7 +632,8 @@ class Process:
         return None
 
     def _classify_trap(self, th: Thread, stepping: bool) -> StopEvent:
-        info = pt.ptrace_getsiginfo(th.tid)
+        info = pt.siginfo()
+        _fast_ptrace(PTRACE_GETSIGINFO, th.tid, ctypes.addressof(info))
         code = info.si_code
         pc = self.get_pc(th.tid)
         dr6 = None
@@ -570,7 +643,8 @@ class Process:
                 pt.ptrace_pokeuser(th.tid, DEBUGREG_OFFSET + 8 * 6, 0)
                 return StopEvent(StopReason.WATCHPOINT, th.tid, pc=pc, debug_status=dr6)
         if code in (SI_KERNEL, TRAP_BRKPT) and self.enabled_site_at(pc - 1) is not None:
-            self.set_pc(pc - 1, th.tid)
+            # Written back with the next resume: a hit that only continues costs one SETREGS.
+            self.get_registers(th.tid)["rip"] = pc - 1
             return StopEvent(StopReason.BREAKPOINT, th.tid, pc=pc - 1, address=pc - 1)
         if stepping and code in (TRAP_TRACE, TRAP_BRKPT, TRAP_HWBKPT):
             return StopEvent(StopReason.SINGLE_STEP, th.tid, pc=pc)

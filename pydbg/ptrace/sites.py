@@ -1,7 +1,8 @@
 """A breakpoint site: one int3 (0xCC) patched at one address.
 
 The user's logical breakpoints live in the engine and own sites; a site only knows its
-address, whether it is patched in, and the original byte it covers.
+address, whether it is patched in, the original byte it covers and, when the engine found the
+displaced instruction simple, how to emulate it (one trap per hit instead of two).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pydbg.ptrace.emulate import Emulation
     from pydbg.ptrace.process import Process
 
 INT3 = 0xCC
@@ -20,6 +22,9 @@ class BreakpointSite:
         self.address = address
         self.enabled = False
         self.saved_byte: int | None = None
+        # Set by the engine once per site; None steps off by restore/single-step/re-insert.
+        self.emulation: "Emulation | None" = None
+        self.emulation_planned = False
 
     def enable(self) -> None:
         if self.enabled:

@@ -1,0 +1,125 @@
+"""Decides, once per breakpoint site, whether its displaced instruction can be emulated.
+
+Decodes with capstone and returns a plain pydbg.ptrace.emulate.Emulation (or None: the
+process then steps off the site the classic way, restore / single-step / re-insert).
+"""
+
+from __future__ import annotations
+
+import capstone
+from capstone import x86_const as X
+
+from pydbg.ptrace.emulate import Emulation
+
+_GP64 = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
+         "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15")
+_GP32 = dict(zip(("eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp"), _GP64[:8]))
+_GP32.update({f"r{n}d": f"r{n}" for n in range(8, 16)})
+
+_cs: capstone.Cs | None = None
+
+
+def _engine() -> capstone.Cs:
+    global _cs
+    if _cs is None:
+        _cs = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+        _cs.detail = True  # Intel operand order: destination first
+    return _cs
+
+
+def plan_emulation(code: bytes, address: int) -> Emulation | None:
+    """The Emulation of the first instruction in CODE (at ADDRESS), or None if not simple."""
+    cs = _engine()
+    try:
+        insn = next(cs.disasm(bytes(code[:15]), address, 1))
+    except StopIteration:
+        return None
+    try:
+        return _plan(cs, insn)
+    except (capstone.CsError, KeyError, AttributeError):
+        return None
+
+
+def _reg(cs: capstone.Cs, op) -> tuple[str, int] | None:
+    """(full register name, width) of a 32- or 64-bit general register operand."""
+    if op.type != X.X86_OP_REG:
+        return None
+    name = cs.reg_name(op.reg)
+    if name in _GP64:
+        return name, 8
+    if name in _GP32:
+        return _GP32[name], 4
+    return None
+
+
+def _mem(cs: capstone.Cs, insn, op) -> dict | None:
+    """The memory operand's fields, if it is a plain one (no segment, 64-bit addressing)."""
+    if op.type != X.X86_OP_MEM or op.mem.segment != X.X86_REG_INVALID:
+        return None
+    if insn.prefix[3]:  # 0x67: 32-bit address arithmetic
+        return None
+    base = index = None
+    if op.mem.base == X.X86_REG_RIP:
+        base = "rip"
+    elif op.mem.base != X.X86_REG_INVALID:
+        base = cs.reg_name(op.mem.base)
+        if base not in _GP64:
+            return None
+    if op.mem.index != X.X86_REG_INVALID:
+        index = cs.reg_name(op.mem.index)
+        if index not in _GP64 or base == "rip":
+            return None
+    return {"base": base, "index": index, "scale": op.mem.scale, "disp": op.mem.disp}
+
+
+def _plan(cs: capstone.Cs, insn) -> Emulation | None:
+    iid, ops, length = insn.id, insn.operands, insn.size
+    if iid in (X.X86_INS_ENDBR64, X.X86_INS_NOP):
+        return Emulation("nop", length)
+    if insn.prefix[0]:  # lock / rep: not simple
+        return None
+    if iid == X.X86_INS_PUSH and len(ops) == 1:
+        reg = _reg(cs, ops[0])
+        if reg is not None and reg[1] == 8:
+            return Emulation("push", length, src=reg[0])
+        return None
+    if len(ops) != 2:
+        return None
+    dst, src = ops
+    dreg = _reg(cs, dst)
+    if iid in (X.X86_INS_MOV, X.X86_INS_MOVABS):
+        if dreg is not None:
+            width = dreg[1]
+            sreg = _reg(cs, src)
+            if sreg is not None and sreg[1] == width:
+                return Emulation("mov", length, width, dst=dreg[0], src=sreg[0])
+            if src.type == X.X86_OP_IMM:
+                return Emulation("mov_imm", length, width, dst=dreg[0], imm=src.imm)
+            mem = _mem(cs, insn, src) if src.size == width else None
+            if mem is not None:
+                return Emulation("load", length, width, dst=dreg[0], **mem)
+            return None
+        mem = _mem(cs, insn, dst)
+        if mem is None or dst.size not in (4, 8):
+            return None
+        sreg = _reg(cs, src)
+        if sreg is not None and sreg[1] == dst.size:
+            return Emulation("store", length, dst.size, src=sreg[0], **mem)
+        if src.type == X.X86_OP_IMM:
+            return Emulation("store", length, dst.size, imm=src.imm, **mem)
+        return None
+    if dreg is None:
+        return None
+    if iid == X.X86_INS_LEA:
+        mem = _mem(cs, insn, src)
+        if mem is not None:
+            return Emulation("lea", length, dreg[1], dst=dreg[0], **mem)
+        return None
+    if iid in (X.X86_INS_ADD, X.X86_INS_SUB, X.X86_INS_XOR):
+        kind = {X.X86_INS_ADD: "add", X.X86_INS_SUB: "sub", X.X86_INS_XOR: "xor"}[iid]
+        sreg = _reg(cs, src)
+        if sreg is not None and sreg[1] == dreg[1]:
+            return Emulation(kind, length, dreg[1], dst=dreg[0], src=sreg[0])
+        if src.type == X.X86_OP_IMM:
+            return Emulation(kind, length, dreg[1], dst=dreg[0], imm=src.imm)
+    return None
