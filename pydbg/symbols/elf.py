@@ -313,12 +313,21 @@ class ElfImage:
 
     def _dwarf_elffile(self) -> ELFFile | None:
         """The ELFFile holding this image's DWARF: itself, else its separate debug file."""
+        # Cached: pyelftools walks the section headers on every by-name lookup, and this is
+        # asked on every breakpoint hit.
+        try:
+            return self._dwarf_source
+        except AttributeError:
+            pass
+        source = None
         if self.elffile.get_section_by_name(".debug_info") is not None:
-            return self.elffile
-        d = self.debug_image
-        if d is not None and d.elffile.get_section_by_name(".debug_info") is not None:
-            return d.elffile
-        return None
+            source = self.elffile
+        else:
+            d = self.debug_image
+            if d is not None and d.elffile.get_section_by_name(".debug_info") is not None:
+                source = d.elffile
+        self._dwarf_source: ELFFile | None = source
+        return source
 
     @property
     def has_separate_debug_info(self) -> bool:
@@ -329,10 +338,16 @@ class ElfImage:
 
     @property
     def has_symtab(self) -> bool:
-        if self.elffile.get_section_by_name(".symtab") is not None:
-            return True
-        d = self.debug_image
-        return d is not None and d.has_symtab
+        try:
+            return self._has_symtab
+        except AttributeError:
+            pass
+        found = self.elffile.get_section_by_name(".symtab") is not None
+        if not found:
+            d = self.debug_image
+            found = d is not None and d.has_symtab
+        self._has_symtab = found
+        return found
 
     def _read_symbols(self, secname: str, origin: int) -> list[_MinSym]:
         sec = self.elffile.get_section_by_name(secname)
