@@ -48,10 +48,16 @@ class Session:
     def __post_init__(self) -> None:
         # Thread notices are printed as they happen, like gdb's.
         self.target.notice_sink = self._print_now
+        # dprintf hits print and continue inside Target.cont, as gdb's never stop.
+        self.target.report_and_continue = self._dprintf_hit
 
     def _print_now(self, text: str) -> None:
         self.out(text)
         self.flush()
+
+    def _dprintf_hit(self, bp, event) -> None:
+        from pydbg.cli.hitpath import dprintf_hit
+        dprintf_hit(self, bp, event)
 
     # ------------------------------------------------------------------ output
     def out(self, text: str = "") -> None:
@@ -131,9 +137,21 @@ class Session:
     def report_stop(self, stop: Stop) -> None:
         """Print a stop the way gdb does and remember it for the next one."""
         from pydbg.engine.report import stop_lines
+        from pydbg.engine.source import ErrorText
+        from pydbg.cli.commands.scripting import prepare_stop
         self.print_notices()
-        for text in stop_lines(stop, stop.pid, self.frame_args_text, self.previous_location):
-            self.out(text)
+        if prepare_stop(self, stop):
+            # `silent` breakpoint commands, or only dprintfs hit: nothing is announced.
+            self.previous_location = stop.location
+            self.after_stop(stop)
+            return
+        self.target.refine_stop(stop)
+        for text in stop_lines(stop, stop.pid, self.frame_args_text, self.previous_location,
+                               self.target.sources):
+            if isinstance(text, ErrorText):
+                self.err(text)
+            else:
+                self.out(text)
         self.previous_location = stop.location
         if stop.location is not None and stop.location.file and stop.location.line:
             self.last_listed = (stop.location.file, stop.location.line)
@@ -142,126 +160,106 @@ class Session:
         self.after_stop(stop)
 
     def frame_args_text(self, loc: CodeLocation) -> str | None:
-        """Arguments for frame lines; filled in once DWARF variables are available."""
-        hook = getattr(self.target, "frame_args_text", None)
-        return hook(loc) if hook is not None else None
+        """Arguments for the frame line of a stop (frame 0 at LOC's pc)."""
+        from pydbg.engine.data import frame_args_for
+        target = self.target
+        if not target.is_running:
+            return None
+        try:
+            frame = target.frames.frame(0)
+        except PydbgError:
+            return None
+        if frame is None or frame.pc != loc.pc:
+            return None
+        return frame_args_for(target, frame)
 
     def after_stop(self, stop: Stop) -> None:
         """Hook for displays and breakpoint commands (scripting)."""
+        from pydbg.cli.commands.scripting import run_breakpoint_commands
+        from pydbg.cli.commands.variables import do_displays
+        if not stop.is_exit:
+            do_displays(self)
+        run_breakpoint_commands(self, stop)
 
     # ------------------------------------------------------------- expressions
+    def inspector(self, frame=None):
+        """The data engine for the selected frame (or FRAME): variables, expressions."""
+        from pydbg.engine.data import Inspector
+        return Inspector(self.target, self.value_history, self.convenience, frame=frame)
+
     def scope(self):
-        from pydbg.engine.evaluate import EvalScope
-        target = self.target
-        running = target.is_running
-        return EvalScope(
-            read_register=self._read_register if running else None,
-            write_register=self._write_register if running else None,
-            read_memory=target.read_memory,
-            write_memory=target.write_memory if running else None,
-            lookup_symbol=target.lookup_symbol_address,
-            history=self.value_history,
-            convenience=self.convenience,
-        )
-
-    def _read_register(self, name: str) -> int:
-        from pydbg.engine.format import register_value
-        value = register_value(name, self.frame_registers())
-        if value is None:
-            raise CommandError(f"Invalid register `{name}'")
-        return value
-
-    def _write_register(self, name: str, value: int) -> None:
-        from pydbg.arch.x86_64 import lookup_register
-        reg = lookup_register(name)
-        if reg is None:
-            raise CommandError(f"Invalid register `{name}'")
-        full = self.frame_registers()[reg.parent]
-        self.target.set_register(reg.parent, reg.insert(full, value))
+        return self.inspector().scope()
 
     def frame_registers(self) -> dict[str, int]:
-        return self.target.registers()
+        """Registers of the selected frame (outer frames: as the unwinder recovered them)."""
+        if not self.target.is_running:
+            return self.target.registers()
+        frames = self.target.frames
+        if frames.selected_level == 0:
+            return self.target.registers()
+        return frames.registers_by_name(frames.selected)
 
     def selected_pc(self) -> int:
         return self.frame_registers()["rip"]
 
     def parse_expression(self, text: str):
-        from pydbg.engine.expr.parser import parse_expression
-        return parse_expression(text)
+        return self.inspector().evaluator().parse(text)
 
-    def evaluate(self, text: str):
-        from pydbg.engine.evaluate import Evaluator
+    def evaluate(self, text: str, inspector=None):
         if not text.strip():
             raise CommandError("Argument required (expression to compute).")
-        return Evaluator(self.scope()).evaluate(text)
+        inspector = inspector or self.inspector()
+        try:
+            return inspector.evaluate(text)
+        finally:
+            for warning in inspector.warnings:
+                self.err(warning)
 
     def evaluate_int(self, text: str) -> int:
         return self.evaluate(text).as_int()
 
     def evaluate_address(self, text: str) -> int:
-        value = self.evaluate(text)
-        return value.as_int() & 0xFFFFFFFFFFFFFFFF
+        from pydbg.engine.evaluate import coerce_array
+        return coerce_array(self.evaluate(text)).as_int() & 0xFFFFFFFFFFFFFFFF
 
     def check_condition(self, bp) -> bool:
-        return self.evaluate(bp.condition).truth()
+        """A breakpoint condition, evaluated in frame 0 of the thread that hit it."""
+        from pydbg.engine.evaluate import value_as_bool
+        from pydbg.cli.hitpath import hit_frame
+        # The hit's own frame 0 (a breakpoint on an inlined function sees its frame).
+        inspector = self.inspector(frame=hit_frame(self.target))
+        evaluator = inspector.evaluator()
+        # Parsed once per condition text, not once per hit (cached on the breakpoint).
+        node = bp.condition_ast
+        if node is None or bp.extra.get("condition_ast_text") != bp.condition:
+            node = evaluator.parse(bp.condition)
+            bp.condition_ast = node
+            bp.extra["condition_ast_text"] = bp.condition
+        return value_as_bool(evaluator.eval(node))
 
     def format_value(self, value, letter: str | None = None) -> str:
-        from pydbg.engine import format as fmt
-        t = value.type
-        if t.kind == "void":
-            return "void"
-        if t.kind == "float" and letter in (None, "f"):
-            return _format_float(value.value, t.size)
-        if t.kind == "bool" and letter is None:
-            return "true" if value.value else "false"
-        kind = t.kind if t.kind in ("int", "char", "data_ptr", "code_ptr", "flags") else "int"
-        type_name = t.name if kind in ("data_ptr", "code_ptr") else None
-        return fmt.format_scalar(value.as_int(), t.size, t.signed, letter, kind=kind,
-                                 symbolize=self.target.symbolic_suffix, type_name=type_name)
+        return self.inspector().format(value, letter)
 
     def record_history(self, value) -> int:
+        """gdb's record_latest_value: the history keeps a copy, not the lvalue."""
+        try:
+            value = value.history_copy()
+        except (PydbgError, AttributeError):
+            pass
         self.value_history.append(value)
         return len(self.value_history)
 
     def history_value(self, index: int):
-        from pydbg.engine.evaluate import Evaluator
         from pydbg.engine.expr import nodes
-        return Evaluator(self.scope()).eval(nodes.History(index=index))
+        return self.inspector().evaluator().eval(nodes.History(index=index))
 
     def source_file(self, path: str) -> bool:
-        """Run the commands of a file (gdb's `source` / -x); stops at the first error."""
-        try:
-            with open(path) as f:
-                lines = f.read().splitlines()
-        except OSError as exc:
-            self.err(f"{path}: {exc.strerror}.")
-            return False
-        for line in lines:
-            if self.quit_requested:
-                break
-            if not self.execute(line):
-                return False
-        return True
+        """Run the commands of a file (gdb's `source` / -x); stops at the first error.
 
-
-def _format_float(value: float, size: int) -> str:
-    """gdb prints floats with the shortest text that reads back to the same value."""
-    import math
-    import struct
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    if math.isnan(value):
-        return "nan(0x8000000000000)" if size == 8 else "nan(0x400000)"
-    if size == 4:
-        for digits in range(1, 10):
-            text = f"{value:.{digits}g}"
-            if struct.unpack("<f", struct.pack("<f", float(text)))[0] == value:
-                return text
-    for digits in range(1, 18):
-        text = f"{value:.{digits}g}"
-        if float(text) == value:
-            return text
-    return repr(value)
+        Multi-line blocks (commands, define, if, while, python) are read from the file too.
+        """
+        from pydbg.cli.commands.scripting import source_file
+        return source_file(self, path)
 
 
 def split_command(line: str) -> tuple[str, str]:

@@ -24,10 +24,18 @@ def source_lines(path: str | None) -> list[str] | None:
     return _source_cache[path]
 
 
-def source_line_text(loc: CodeLocation) -> str | None:
-    """gdb's '12\\t<source>' line for a location, or its message for a missing file."""
+def source_line_text(loc: CodeLocation, sources=None) -> str | None:
+    """gdb's '12\\t<source>' line for a location, or its message for a missing file.
+
+    With SOURCES (an engine.source.SourceManager) the file is found through `directory`
+    and substitute-path, and `list` is centred on the line afterwards.
+    """
     if loc.line is None:
         return None
+    if sources is not None and loc.fullname is not None:
+        from pydbg.engine.source import SourceRef
+        return sources.stop_line(SourceRef(loc.file or loc.fullname, loc.fullname, loc.library),
+                                 loc.line)
     lines = source_lines(loc.fullname)
     if lines is None:
         return f"{loc.line}\t{loc.file}: No such file or directory."
@@ -41,9 +49,14 @@ def frame_function_text(loc: CodeLocation, args_text: str | None = None) -> str:
     return f"{name} ({args_text or ''})"
 
 
+SIGTRAMP_FUNCTION = "<signal handler called>"
+
+
 def frame_line(loc: CodeLocation, *, print_address: bool | None = None,
                args_text: str | None = None) -> str:
     """'add (a=1, b=2) at basic.c:12' or '0x000055555555513d in crash () at crash.c:10'."""
+    if loc.function == SIGTRAMP_FUNCTION:
+        return SIGTRAMP_FUNCTION      # a signal trampoline frame (engine.frames)
     if print_address is None:
         print_address = not loc.line_start or loc.line is None
     text = ""
@@ -59,7 +72,7 @@ def frame_line(loc: CodeLocation, *, print_address: bool | None = None,
 
 def stop_lines(stop: Stop, pid: int | None,
                args_for: Callable[[CodeLocation], str | None] | None = None,
-               previous: CodeLocation | None = None) -> list[str]:
+               previous: CodeLocation | None = None, sources=None) -> list[str]:
     """The lines gdb prints when the program stops (after run/continue/step...)."""
     out: list[str] = []
     loc = stop.location
@@ -79,7 +92,9 @@ def stop_lines(stop: Stop, pid: int | None,
         out.append("The program no longer exists.")
         return out
     if stop.condition_error:
-        out.extend(stop.condition_error.splitlines())
+        # gdb reports a condition that cannot be evaluated on stderr, then stops.
+        from pydbg.engine.source import ErrorText
+        out.extend(ErrorText(line) for line in stop.condition_error.splitlines())
     if stop.kind is StopKind.BREAKPOINT and stop.breakpoints:
         bp = stop.breakpoints[0]
         out.append("")
@@ -107,18 +122,21 @@ def stop_lines(stop: Stop, pid: int | None,
             return out
         same_function = previous is not None and previous.function == loc.function and \
             previous.function is not None
+        if stop.source_only is not None:   # decided by the stepping engine (frame ids)
+            same_function = stop.source_only
         if stop.kind is StopKind.ATTACHED or not same_function or loc.line is None:
             out.append(frame_line(loc, args_text=args_text))
             if loc.line is None:
                 return out
         elif not loc.line_start:
             # Mid-line after stepi in the same function: gdb prefixes the pc to the source.
-            text = source_line_text(loc)
+            text = source_line_text(loc, sources)
             if text is not None:
-                out.append(f"0x{loc.pc:016x}\t{text}")
+                from pydbg.engine.source import ErrorText
+                out.append(text if isinstance(text, ErrorText) else f"0x{loc.pc:016x}\t{text}")
             return out
     if loc is not None and loc.line is not None:
-        text = source_line_text(loc)
+        text = source_line_text(loc, sources)
         if text is not None:
             out.append(text)
     return out

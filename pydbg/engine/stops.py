@@ -47,6 +47,11 @@ class Stop:
     location: CodeLocation | None = None
     event: StopEvent | None = None
     condition_error: str | None = None
+    # Set by stepping commands: True prints only the source line (same frame and function,
+    # gdb's SRC_LINE), False the frame line too; None lets the report guess.
+    source_only: bool | None = None
+    # stepi/nexti stops show inlined functions starting at the pc (gdb skips them otherwise).
+    stepi: bool = False
     messages: list[str] = field(default_factory=list)   # e.g. watchpoint Old/New values
 
     @property

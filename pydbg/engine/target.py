@@ -17,15 +17,16 @@ from typing import Callable, Iterator
 
 from pydbg.disasm import Disassembler
 from pydbg.engine.breakpoints import Breakpoint, BreakpointLocation, BreakpointTable
+from pydbg.engine.images import RT_CONSISTENT, ImageTracker, LoadedImage
 from pydbg.engine.signals import SignalTable
 from pydbg.engine.source import SourceManager
 from pydbg.engine.stops import CodeLocation, Stop, StopKind
+from pydbg.engine.stepover import plan_emulation
 from pydbg.errors import CommandError, PydbgError, SymbolError, TargetError
-from pydbg.ptrace import Process, PtraceOp, StopEvent, StopReason, iter_maps
+from pydbg.ptrace import Process, PtraceOp, StopEvent, StopReason
 from pydbg.symbols import ElfImage
 
-AT_ENTRY = 9
-AT_BASE = 7
+SOLIB_EVENT_SPEC = "<shlib event>"
 
 
 @dataclass
@@ -34,23 +35,12 @@ class Settings:
     disable_randomization: bool = True
     disassembly_flavor: str = "att"
     confirm: bool = True
+    breakpoint_pending: str = "auto"      # set breakpoint pending on|off|auto
     listsize: int = 10
     environment: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     cwd: str | None = None
-
-
-@dataclass
-class LoadedImage:
-    """An ELF image mapped into the process at a load bias (runtime = file address + bias)."""
-    path: str
-    image: ElfImage
-    bias: int
-    start: int
-    end: int
-    is_main: bool = False
-
-    def contains(self, address: int) -> bool:
-        return self.start <= address < self.end
+    # `maint set step-over-emulation`: step off simple breakpoint instructions by emulation.
+    emulate_step_over: bool = True
 
 
 _image_cache: dict[str, ElfImage] = {}
@@ -81,8 +71,12 @@ class Target:
         self.notices: list[str] = []          # text the front end prints before the next prompt
         # Where to print notices that happen while the program runs (None: keep them).
         self.notice_sink: Callable[[str], None] | None = None
+        # Runs a dprintf's action (set by the front end); its hits then continue at once.
+        self.report_and_continue: Callable[[Breakpoint, StopEvent], None] | None = None
         self.disassembler = Disassembler()
         self._maps_loaded = False
+        self._tracker: ImageTracker | None = None
+        self._solib_event: Breakpoint | None = None   # the dynamic linker's r_brk
         self.sources = SourceManager(lambda: self.settings.listsize)
         self._frame_stack = None              # pydbg.engine.frames cache for the current stop
         if executable is not None:
@@ -117,6 +111,16 @@ class Target:
         from pydbg.engine.frames import refine_stop
         refine_stop(self, stop)
 
+    def frame_args_for(self, frame) -> str:
+        """`a=1, b=b@entry=2`: the arguments of a frame line (engine/data.py)."""
+        from pydbg.engine.data import frame_args_for
+        return frame_args_for(self, frame)
+
+    def frame_locals_lines(self, frame) -> list[str]:
+        """`bt full`'s variable lines for FRAME, unindented (engine/data.py)."""
+        from pydbg.engine.data import frame_locals_lines
+        return frame_locals_lines(self, frame)
+
     def require_process(self) -> Process:
         if not self.is_running:
             raise TargetError("The program is not being run.")
@@ -135,6 +139,8 @@ class Target:
             self.args = list(args)
         if self.is_running:
             self.kill()
+        for bp in self.breakpoints.all():   # gdb's run clears hit counts
+            bp.hit_count = 0
         self.process = Process.launch([self.executable, *self.args],
                                       env=self.settings.environment, cwd=self.settings.cwd,
                                       disable_aslr=self.settings.disable_randomization,
@@ -186,12 +192,17 @@ class Target:
         self.process.thread_callback = self._on_thread
         self._thread_pointers: dict[int, int] = {}
         self.images = []
+        self._tracker = None
         self._maps_loaded = False
         self._refresh_images()
         for bp in self.breakpoints.all():
             if bp.kind in ("breakpoint", "dprintf"):
                 self._reresolve(bp)
-        self.sync_sites()
+        self._insert_solib_event_breakpoint()
+        self.reset_breakpoints()
+        # A new process loads its libraries afresh: gdb reports a library's missing source
+        # file again rather than `N\tin FILE`.
+        self.sources.forget()
 
     def detach(self) -> int:
         process = self.require_process()
@@ -215,50 +226,66 @@ class Target:
         self.process = None
 
     # ------------------------------------------------------------------ images
-    def _refresh_images(self) -> None:
+    def _refresh_images(self) -> bool:
+        """Re-read the process's images (pydbg.engine.images); True if the list changed."""
         process = self.process
         if process is None:
-            return
-        try:
-            maps = list(iter_maps(process.pid))
-        except OSError:
-            return
-        known = {img.path for img in self.images}
-        exe_real = os.path.realpath(self.executable) if self.executable else None
-        first: dict[str, tuple[int, int]] = {}
-        for start, end, _perms, offset, path in maps:
-            if not path.startswith("/") or path in known:
-                continue
-            lo, hi = first.get(path, (start, end))
-            first[path] = (min(lo, start), max(hi, end))
-        for path, (start, end) in first.items():
-            is_main = exe_real is not None and os.path.realpath(path) == exe_real
-            try:
-                image = self.exe_image if is_main and self.exe_image else open_image(path)
-            except (PydbgError, OSError, ValueError):
-                continue
-            segs = image.load_segments()
-            if not segs:
-                continue
-            low_vaddr = min(s.vaddr for s in segs) & ~0xFFF
-            bias = start - low_vaddr if image.is_pie else 0
-            if is_main:
-                bias = self._main_bias(image, bias)
-            self.images.append(LoadedImage(path, image, bias, start, end, is_main))
-        self.images.sort(key=lambda i: (not i.is_main, i.start))
+            return False
+        tracker = self._tracker
+        if tracker is None or tracker.pid != process.pid:
+            tracker = self._tracker = ImageTracker(
+                process.pid, process.read_memory, self.executable, self.exe_image, open_image)
+        changed = tracker.refresh()
+        self.images = tracker.images
         self._maps_loaded = True
+        return changed
 
-    def _main_bias(self, image: ElfImage, guess: int) -> int:
-        # AT_ENTRY is exact even when the first mapping is not the lowest segment.
-        try:
-            data = Path(f"/proc/{self.process.pid}/auxv").read_bytes()  # type: ignore[union-attr]
-        except OSError:
-            return guess
-        for i in range(0, len(data) - 15, 16):
-            key, value = struct.unpack_from("<QQ", data, i)
-            if key == AT_ENTRY:
-                return value - image.entry if image.is_pie else 0
-        return guess
+    # ------------------------------------------------------- shared libraries
+    def _insert_solib_event_breakpoint(self) -> None:
+        """gdb's internal shlib-event breakpoint on the dynamic linker's r_brk."""
+        for bp in [b for b in self.breakpoints.all() if b.spec == SOLIB_EVENT_SPEC]:
+            self.breakpoints.remove(bp.number)
+        self._solib_event = None
+        address = self._tracker.event_address() if self._tracker is not None else None
+        if address is None:
+            return
+        bp = self.breakpoints.new(SOLIB_EVENT_SPEC, internal=True)
+        bp.locations = [BreakpointLocation(address, "", address)]
+        self._solib_event = bp
+
+    def _on_solib_event(self) -> None:
+        """The dynamic linker changed its link map: refresh images, re-set breakpoints."""
+        assert self._tracker is not None
+        rd = self._tracker.r_debug()
+        # RT_ADD/RT_DELETE announce a change still in progress; RT_CONSISTENT ends it.
+        if rd is not None and rd.r_state != RT_CONSISTENT:
+            return
+        if self._refresh_images():
+            self.reset_breakpoints()
+
+    def reset_breakpoints(self) -> None:
+        """gdb's breakpoint_re_set: resolve FUNCTION breakpoints again over every image.
+
+        Pending breakpoints get their locations once a library defines the function; a
+        breakpoint on a PLT stub moves to the function once its library is loaded.
+        """
+        for bp in self.breakpoints.all():
+            if bp.internal or bp.kind not in ("breakpoint", "dprintf"):
+                continue
+            if bp.spec.startswith("*") or (bp.locations and
+                                           _split_file_line(bp.spec)[1] is not None):
+                continue
+            try:
+                found = self.resolve_location(bp.spec)
+            except PydbgError:
+                continue
+            old = {(loc.image_path, loc.file_address): loc for loc in bp.locations}
+            for loc in found:
+                prev = old.get((loc.image_path, loc.file_address))
+                if prev is not None:
+                    loc.enabled = prev.enabled
+            bp.locations = found
+        self.sync_sites()
 
     def image_for_address(self, address: int) -> LoadedImage | None:
         for img in self.images:
@@ -307,7 +334,8 @@ class Target:
         if found is None:
             return None
         name, off = found
-        return f"{name}+{off}" if off else name
+        # A .cold part before its function's entry pc has a negative offset: <f-12>.
+        return f"{name}{off:+d}" if off else name
 
     def locate(self, pc: int) -> CodeLocation:
         """Function, file and line of a runtime pc, as gdb's frame line needs them."""
@@ -360,6 +388,27 @@ class Target:
             return None
         return func.name, func.low + bias, func.high + bias
 
+    def function_ranges(self, address: int
+                        ) -> tuple[str, int, list[tuple[int, int]]] | None:
+        """(name, entry pc, [(start, end)...] in DWARF order) of the function at an address,
+        runtime addresses; a function with a .cold part has two ranges."""
+        if self.is_running:
+            img = self.image_for_address(address)
+            if img is None:
+                return None
+            image, bias = img.image, img.bias
+        elif self.exe_image is not None:
+            image, bias = self.exe_image, 0
+        else:
+            return None
+        func = image.function_at(address - bias)
+        if func is None:
+            return None
+        ranges = [(lo + bias, hi + bias) for lo, hi in func.ranges] or \
+            [(func.low + bias, func.high + bias)]
+        entry = (func.entry or func.low) + bias
+        return func.name, entry, ranges
+
     def default_source_file(self) -> str | None:
         if self.last_stop is not None and self.last_stop.location and \
                 self.last_stop.location.file:
@@ -384,13 +433,18 @@ class Target:
         images = self._search_images()
         file, line = _split_file_line(spec)
         if line is not None:
+            explicit_file = file is not None
             if file is None:
                 file = self.default_source_file()
                 if file is None:
                     raise SymbolError("No symbol table is loaded.  Use the \"file\" command.")
             found: list[BreakpointLocation] = []
             for image, bias in images:
-                for match in image.addresses_for_line(file, line):
+                try:
+                    matches = image.addresses_for_line(file, line)
+                except SymbolError:   # this image (e.g. libc) does not have the file
+                    continue
+                for match in matches:
                     loc = BreakpointLocation(match.address, str(image.path),
                                              match.address + bias if bias is not None else None,
                                              match.function, match.name, match.line)
@@ -398,13 +452,33 @@ class Target:
             if not found:
                 if not any(image.has_source_file(file) for image, _ in images):
                     raise SymbolError(f"No source file named {file}.")
-                raise SymbolError(f"Line {line} out of range; \"{file}\" has fewer lines.")
+                if explicit_file:
+                    raise SymbolError(f"No line {line} in file \"{file}\".")
+                raise SymbolError(f"No line {line} in the current file.")
             return found
         name = spec
+        # Every image counts (gdb's linespec searches all objfiles); a PLT stub is only
+        # used while no loaded library defines the function itself.
+        real: list[BreakpointLocation] = []
+        stubs: list[BreakpointLocation] = []
         for image, bias in images:
-            addrs = image.breakpoint_addresses(name)
-            if addrs:
-                return [self._make_location(image, bias, a) for a in addrs]
+            for match in image.breakpoint_locations(name):
+                a = match.address
+                sec = image.section_at(a)
+                is_stub = sec is not None and sec.name in (".plt", ".plt.sec", ".plt.got")
+                loc = self._make_location(image, bias, a)
+                if match.line is not None:
+                    # A start inside an inlined call is reported at its call site.
+                    loc.file, loc.line = match.name or loc.file, match.line
+                from pydbg.engine.frames import block_chain
+                if loc.function != name and any(b.name == name
+                                                 for b in block_chain(image, a)[0]):
+                    loc.function = name   # an inlined instance is "in NAME", as gdb says
+                (stubs if is_stub else real).append(loc)
+        if real or stubs:
+            # gdb keeps a breakpoint's locations in address order (1.1 is the lowest).
+            return sorted(real or stubs, key=lambda loc: (
+                loc.address if loc.address is not None else loc.file_address))
         raise SymbolError(f"Function \"{name}\" not defined.")
 
     def _search_images(self) -> list[tuple[ElfImage, int | None]]:
@@ -467,6 +541,15 @@ class Target:
         self.sync_sites()
         return bp
 
+    def add_pending_breakpoint(self, spec: str, *, temporary: bool = False,
+                               condition: str | None = None, kind: str = "breakpoint"
+                               ) -> Breakpoint:
+        """A breakpoint with no location yet (gdb's <PENDING>): resolved when a shared
+        library defining SPEC is loaded (see reset_breakpoints)."""
+        bp = self.breakpoints.new(spec, temporary=temporary, kind=kind)
+        bp.condition = condition
+        return bp
+
     def delete_breakpoint(self, number: int) -> None:
         if self.breakpoints.remove(number) is None:
             raise CommandError(f"No breakpoint number {number}.")
@@ -483,6 +566,10 @@ class Target:
                 process.remove_site(address)
         for address in wanted:
             site = process.create_site(address)
+            if not site.emulation_planned:
+                # Decoded once per site: hits that only continue then cost one trap.
+                site.emulation_planned = True
+                site.emulation = plan_emulation(process.readable_prefix(address, 15), address)
             if not site.enabled:
                 try:
                     site.enable()
@@ -497,19 +584,21 @@ class Target:
              check_condition: Callable[[Breakpoint], bool] | None = None) -> Stop:
         """Continue until a breakpoint whose condition holds, a signal to stop for, or exit."""
         process = self.require_process()
+        process.emulate_step_over = self.settings.emulate_step_over
         if sig is None:
             sig = self._signal_to_pass()
-        while True:
-            with self._forward_sigint():
+        # One SIGINT handler for the whole loop, not one per breakpoint hit.
+        with self._forward_sigint():
+            while True:
                 event = process.cont(sig)
-            sig = 0
-            self._drain_thread_notices()
-            stop = self._handle_event(event, check_condition)
-            if stop is not None:
-                self.last_stop = stop
-                return stop
-            if event.reason is StopReason.SIGNAL:
-                sig = event.signal or 0
+                sig = 0
+                self._drain_thread_notices()
+                stop = self._handle_event(event, check_condition)
+                if stop is not None:
+                    self.last_stop = stop
+                    return stop
+                if event.reason is StopReason.SIGNAL:
+                    sig = event.signal or 0
 
     def _signal_to_pass(self) -> int:
         """A signal the program stopped with is delivered on resume, unless gdb would not."""
@@ -551,7 +640,12 @@ class Target:
         address = event.address if event.address is not None else event.pc
         hit: list[Breakpoint] = []
         error = None
+        event_bp = self._solib_event
+        if event_bp is not None and address in event_bp.addresses():
+            self._on_solib_event()
         for bp in self.breakpoints.at_address(address):
+            if bp is event_bp:
+                continue
             if bp.thread is not None and bp.thread != event.tid:
                 continue
             if bp.condition and check_condition is not None:
@@ -559,7 +653,7 @@ class Target:
                     if not check_condition(bp):
                         continue
                 except PydbgError as exc:
-                    error = f"Error in testing condition for breakpoint {bp.number}:\n{exc}"
+                    error = f"Error in testing breakpoint condition:\n{exc}"   # gdb 13.1
             if bp.ignore_count > 0 and error is None:
                 bp.ignore_count -= 1
                 bp.hit_count += 1
@@ -567,6 +661,13 @@ class Target:
             bp.hit_count += 1
             hit.append(bp)
         if not hit:
+            return None
+        if self.report_and_continue is not None and error is None and \
+                all(bp.kind == "dprintf" and not bp.temporary for bp in hit):
+            # Breakpoints that only report and continue make no Stop: no location lookup,
+            # no stop report, no re-sync of sites per hit.
+            for bp in hit:
+                self.report_and_continue(bp, event)
             return None
         stop = self._make_stop(StopKind.BREAKPOINT, event.tid, address, event=event)
         stop.breakpoints = hit

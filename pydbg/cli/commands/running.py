@@ -105,14 +105,14 @@ def cmd_continue(session: "Session", arg: str) -> None:
 
 
 def _step_instructions(session: "Session", arg: str, over_calls: bool) -> None:
+    from pydbg.engine.stepping import Stepper
     target = session.target
     target.require_process()
-    for _ in range(max(_count(arg), 0)):
-        stop = target.step_instruction(over_calls=over_calls)
-        if stop.kind is not StopKind.STEP or stop.is_exit:
-            session.report_stop(stop)
-            return
-    session.report_stop(stop)
+    count = _count(arg)
+    if count <= 0:
+        return
+    # The stepping engine decides, by frame ids, whether gdb shows the frame line too.
+    session.report_stop(Stepper(target, session.check_condition).stepi(over_calls, count))
 
 
 @command("stepi", group="running", aliases=("si",), repeat=True)
