@@ -8,7 +8,6 @@ one unwind step. The walk is bounded and stops on a non-increasing CFA.
 from __future__ import annotations
 
 import enum
-import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterator
 
@@ -124,19 +123,23 @@ class Frame:
 
 # ------------------------------------------------------------------------------- caches
 
-_cfi_cache: dict[str, CallFrameInfo | None] = {}
+_cfi_cache: dict[int, tuple[ElfImage, CallFrameInfo | None]] = {}
 
 
 def cfi_for(image: ElfImage) -> CallFrameInfo | None:
-    """The CallFrameInfo of an image, parsed once per file for the whole session."""
-    key = os.path.realpath(str(image.path))
-    if key not in _cfi_cache:
-        try:
-            cfi = CallFrameInfo.from_elffile(image.elffile)
-            _cfi_cache[key] = cfi if cfi.has_cfi else None
-        except (PydbgError, ValueError, OSError):
-            _cfi_cache[key] = None
-    return _cfi_cache[key]
+    """The CallFrameInfo of an image, parsed once per image for the whole session."""
+    # Keyed by identity (images are shared per path); the image is kept in the value so
+    # its id cannot be reused by another object.
+    hit = _cfi_cache.get(id(image))
+    if hit is not None and hit[0] is image:
+        return hit[1]
+    try:
+        cfi = CallFrameInfo.from_elffile(image.elffile)
+        result = cfi if cfi.has_cfi else None
+    except (PydbgError, ValueError, OSError):
+        result = None
+    _cfi_cache[id(image)] = (image, result)
+    return result
 
 
 def _cu_of(image: ElfImage, file_pc: int):
@@ -154,15 +157,25 @@ def block_chain(image: ElfImage, file_pc: int) -> tuple[list[Block], object | No
     cu = _cu_of(image, file_pc)
     if cu is None:
         return [], None
-    b = cu.scopes.innermost_block(file_pc)
-    chain: list[Block] = []
-    while b is not None:
-        if b.is_function:
-            chain.append(b)
-            if not b.inlined:
-                break
-        b = b.parent
-    return chain, cu
+    cache = getattr(cu, "_pydbg_chains", None)
+    if cache is None:
+        cache = {}
+        try:
+            cu._pydbg_chains = cache
+        except AttributeError:
+            pass
+    chain = cache.get(file_pc)
+    if chain is None:
+        b = cu.scopes.innermost_block(file_pc)
+        chain = []
+        while b is not None:
+            if b.is_function:
+                chain.append(b)
+                if not b.inlined:
+                    break
+            b = b.parent
+        cache[file_pc] = chain
+    return list(chain), cu
 
 
 def _has_noncontiguous_blocks(cu) -> bool:

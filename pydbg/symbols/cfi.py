@@ -510,18 +510,25 @@ class CallFrameInfo:
         For a caller frame (pc = a return address) look up pc - 1 unless the callee row
         says is_signal_frame: the call may be the last instruction of its function.
         """
+        # Memoised per pc: a breakpoint hit unwinds the same pc thousands of times.
+        cache = self.__dict__.setdefault("_row_cache", {})
+        if pc in cache:
+            return cache[pc]
         try:
             found = self._find_fde(pc)
             if found is None:
-                return None
-            fde, section = found
-            rows = _fde_rows(fde, section)
+                row = None
+            else:
+                fde, section = found
+                rows = _fde_rows(fde, section)
+                i = bisect.bisect_right(fde.row_starts, pc) - 1
+                row = None if i < 0 or pc >= rows[i].end else rows[i]
         except DwarfExprError as e:  # truncated data surfaces from the byte reader
             raise CfiError(f"malformed CFI: {e}") from e
-        i = bisect.bisect_right(fde.row_starts, pc) - 1
-        if i < 0 or pc >= rows[i].end:
-            return None
-        return rows[i]
+        if len(cache) >= 65536:
+            cache.clear()
+        cache[pc] = row
+        return row
 
     def iter_fde_ranges(self) -> list[tuple[int, int]]:
         """Every FDE's [start, end) (full parse of the headers; for tests and tools)."""

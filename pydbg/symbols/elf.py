@@ -648,10 +648,15 @@ class ElfImage:
 
     def line_for_address(self, address: int) -> LineEntry | None:
         """The line-table row range containing ADDRESS (gdb's find_pc_line)."""
+        cache = self.__dict__.setdefault("_line_cache", {})
+        if address in cache:
+            return cache[address]
         cu = self._cu_for_address(address)
-        if cu is None or cu.lines is None:
-            return None
-        return cu.lines.find_pc_line(address)
+        entry = None if cu is None or cu.lines is None else cu.lines.find_pc_line(address)
+        if len(cache) >= 65536:
+            cache.clear()
+        cache[address] = entry
+        return entry
 
     def source_files(self) -> list[str]:
         """Absolute paths of every file named by a line table, in CU order."""
