@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from pydbg.cli.commands.registry import command
 from pydbg.engine import format as fmt
-from pydbg.errors import CommandError, MemoryAccessError
+from pydbg.errors import CommandError, MemoryAccessError, PydbgError
 
 if TYPE_CHECKING:
     from pydbg.cli.session import Session
@@ -22,12 +22,14 @@ def cmd_print(session: "Session", arg: str) -> None:
     The value is recorded in the value history as $N; `print` alone shows the last one.
     Registers are written $NAME ($rip, $sp, $eax); `$N` and `$` name history values."""
     letter, expr = fmt.parse_print_format(arg.strip())
+    inspector = session.inspector()
     if not expr.strip():
         value = session.history_value(0)
     else:
-        value = session.evaluate(expr)
+        value = session.evaluate(expr, inspector)
+    text = inspector.format(value, letter)
     number = session.record_history(value)
-    session.out(f"${number} = {session.format_value(value, letter)}")
+    session.out(f"${number} = {text}")
 
 
 @command("output", group="data")
@@ -35,14 +37,16 @@ def cmd_output(session: "Session", arg: str) -> None:
     """Like "print" but don't put in value history and don't print newline.
     Usage: output [/FMT] EXP"""
     letter, expr = fmt.parse_print_format(arg.strip())
-    value = session.evaluate(expr)
-    session.write(session.format_value(value, letter))
+    inspector = session.inspector()
+    value = session.evaluate(expr, inspector)
+    session.write(inspector.format(value, letter))
 
 
 @command("call", group="data")
 def cmd_call(session: "Session", arg: str) -> None:
-    """Call a function in the program (not supported yet: pydbg does not run target code)."""
-    raise CommandError("Calling functions in the program is not supported by pydbg yet.")
+    """Call a function in the program (not supported: pydbg does not run target code)."""
+    raise CommandError("Calling functions in the program is not supported by pydbg "
+                       "(it does not run target code).")
 
 
 def _assign(session: "Session", expr: str) -> None:
@@ -82,6 +86,12 @@ def cmd_x(session: "Session", arg: str) -> None:
         address = state.next_address
     else:
         raise CommandError("Argument required (starting display address).")
+    examine(session, spec, address)
+
+
+def examine(session: "Session", spec: "fmt.XSpec", address: int) -> None:
+    """Print `x/FMT` output for ADDRESS (the x command and `display/FMT`)."""
+    state = session.x_state
     target = session.target
     symbolize = target.symbolic_suffix
     if spec.fmt == "i":
@@ -107,6 +117,30 @@ def cmd_x(session: "Session", arg: str) -> None:
     state.fmt, state.unit = new.fmt, new.unit
     state.next_address = result.next_address
     state.last_address = result.last_address
+    _set_examined(session, result.last_address, spec)
+
+
+_X_TYPES = {"b": "int8_t", "h": "int16_t", "w": "int32_t", "g": "int64_t"}
+
+
+def _set_examined(session: "Session", address: int | None, spec: "fmt.XSpec") -> None:
+    """gdb's $_ (last address examined, typed) and $__ (its contents)."""
+    from pydbg.engine.evaluate import INT, LONG, SCHAR, SHORT
+    from pydbg.engine.values import Value
+    from pydbg.symbols.types import PointerType, TypedefType
+    if address is None or spec.fmt in ("s", "i", "a"):
+        return
+    unit = spec.unit or session.x_state.unit
+    base = {"b": SCHAR, "h": SHORT, "w": INT, "g": LONG}.get(unit)
+    if base is None:
+        return
+    t = TypedefType(_X_TYPES[unit], base)
+    session.convenience["_"] = Value.from_int(PointerType(t), address)
+    try:
+        data = session.target.read_memory(address, base.size)
+        session.convenience["__"] = Value.from_bytes(t, data)
+    except PydbgError:
+        session.convenience.pop("__", None)
 
 
 def _examine_instructions(session: "Session", address: int, count: int) -> int:
@@ -150,10 +184,11 @@ def _instruction_line(session: "Session", insn, pc: int | None, *, label_style: 
         # `disassemble START,END` spells offsets out, "+0" included.
         found = target.symbolize(insn.address)
         label = f"0x{insn.address:016x}"
-        label += f" <{found[0]}+{found[1]}>:" if found else ":"
+        label += f" <{found[0]}{found[1]:+d}>:" if found else ":"
     else:
+        # Offsets count from the entry pc: negative in a function's .cold part.
         off = insn.address - func_start if func_start is not None else 0
-        label = f"0x{insn.address:016x} <+{off}>:"
+        label = f"0x{insn.address:016x} <{off:+d}>:"
     text = insn.text(target.symbolic_suffix)
     if raw:
         # gdb 13 pads the bytes to objdump's 7-byte column so instructions line up.
@@ -191,20 +226,25 @@ def cmd_disassemble(session: "Session", arg: str) -> None:
         if pc is None:
             raise CommandError("No frame selected.")
         address = pc
-    bounds = target.function_bounds(address)
-    if bounds is None:
+    found = target.function_ranges(address)
+    if found is None:
         raise CommandError("No function contains specified address.")
-    name, start, end = bounds
+    name, entry, ranges = found
     session.out(f"Dump of assembler code for function {name}:")
-    _disassemble_range(session, start, end, pc, raw, by_function=True)
+    for start, end in ranges:
+        if len(ranges) > 1:
+            session.out(f"Address range {start:#x} to {end:#x}:")
+        _disassemble_range(session, start, end, pc, raw, by_function=True, func_start=entry)
     session.out("End of assembler dump.")
 
 
 def _disassemble_range(session: "Session", start: int, end: int, pc: int | None, raw: bool,
-                       by_function: bool) -> None:
+                       by_function: bool, func_start: int | None = None) -> None:
     """Instructions that start in [start, end); the last may extend past end, as in gdb."""
     target = session.target
     style = "func" if by_function else "range"
+    if func_start is None:
+        func_start = start
     code = target.readable_prefix(start, end - start + 15) if end > start else b""
     addr = start
     for insn in target.disassembler.disassemble(code, start):
@@ -212,13 +252,13 @@ def _disassemble_range(session: "Session", start: int, end: int, pc: int | None,
             return
         if insn.address + insn.size > start + len(code):
             break  # truncated by unreadable memory
-        session.out(_instruction_line(session, insn, pc, label_style=style, func_start=start,
-                                      raw=raw))
+        session.out(_instruction_line(session, insn, pc, label_style=style,
+                                      func_start=func_start, raw=raw))
         addr = insn.address + insn.size
     if addr < end:
         # gdb prints the address label, then the error, for the first unreadable instruction.
         label = _instruction_line(session, _Placeholder(addr), pc, label_style=style,
-                                  func_start=start)
+                                  func_start=func_start)
         session.write(label.rsplit("\t", 1)[0] + "\t\n")
         session.flush()
         raise MemoryAccessError(addr)
