@@ -75,6 +75,7 @@ def test_batch_pending_query_is_answered_no_as_gdb_does():
     g = run_gdb(exe, ["set confirm on"] + commands)
     p = run_pydbg(exe, ["set confirm on"] + commands)
     assert p.stdout == g.stdout
+    assert p.returncode == g.returncode == 0
     assert "(y or [n]) [answered N; input not from terminal]" in p.stdout
     assert p.stderr.strip() == g.stderr.strip() == 'Function "nosuch" not defined.'
     g, p = run_gdb(exe, QUIET + commands), run_pydbg(exe, QUIET + commands)

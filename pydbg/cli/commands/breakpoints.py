@@ -49,10 +49,11 @@ def _set_breakpoint(session: "Session", arg: str, *, temporary: bool) -> Breakpo
             if not target.settings.confirm:
                 raise  # gdb's nquery answers its default, no
             if session.batch or session.confirm is None or not sys.stdin.isatty():
-                # Not a terminal: gdb says what it asked, takes the default and goes on.
-                # The error still fails the command here (gdb's exit status would be 0).
+                # Not a terminal: gdb says what it asked, takes the default and goes on;
+                # declining is not a failure (gdb -batch exits 0 after it).
+                session.err(str(exc))
                 session.out(question + "[answered N; input not from terminal]")
-                raise
+                return None
             session.err(str(exc))
             if not session.confirm(question):
                 return None
