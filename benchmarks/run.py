@@ -8,13 +8,14 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -36,6 +37,8 @@ class Row:
     check: "re.Pattern[str] | None" = None   # must match stdout+stderr of every run
     note: str = ""
     seconds: float | None = None
+    times: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)     # user+system, children included
 
 
 def compile_c(source: Path, out: Path, flags: list[str]) -> Path:
@@ -58,25 +61,35 @@ def entry_address(exe: Path) -> int:
     return int(re.search(r"Entry point address:\s+(0x[0-9a-f]+)", out).group(1), 16)
 
 
-def run_once(argv: list[str]) -> tuple[float, str]:
+def run_once(argv: list[str]) -> tuple[float, float, str]:
+    """(wall seconds, CPU seconds of the process and its children, output)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           stdin=subprocess.DEVNULL, text=True, cwd=REPO)
     elapsed = time.perf_counter() - start
-    return elapsed, proc.stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu, proc.stdout
 
 
-def measure(row: Row, repeat: int) -> None:
+def measure_once(row: Row) -> None:
     if row.argv is None:
         return
-    times = []
-    for _ in range(repeat):
-        elapsed, output = run_once(row.argv)
-        if row.check is not None and not row.check.search(output):
-            tail = "\n".join(output.splitlines()[-5:])
-            raise SystemExit(f"({row.key}) {row.label}: unexpected output:\n{tail}")
-        times.append(elapsed)
-    row.seconds = statistics.median(times)
+    elapsed, cpu, output = run_once(row.argv)
+    if row.check is not None and not row.check.search(output):
+        tail = "\n".join(output.splitlines()[-5:])
+        raise SystemExit(f"({row.key}) {row.label}: unexpected output:\n{tail}")
+    row.times.append(elapsed)
+    row.cpu.append(cpu)
+    row.seconds = statistics.median(row.times)
+
+
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
 
 
 def pydbg_accepts(commands: list[str], exe: Path, error: str) -> bool:
@@ -84,7 +97,7 @@ def pydbg_accepts(commands: list[str], exe: Path, error: str) -> bool:
     argv = PYDBG_PREFIX[:]
     for c in commands:
         argv += ["-ex", c]
-    _, out = run_once([*argv, "--args", str(exe), "3"])
+    _, _, out = run_once([*argv, "--args", str(exe), "3"])
     return error not in out
 
 
@@ -158,11 +171,19 @@ def main() -> int:
                 pydbg(["maint set step-over-emulation off", cond, "run"]), exited),
         ]
         print(f"loop: {args.hits} calls of work(); gcc {' '.join(LOOP_FLAGS)}; "
-              f"median of {args.repeat} runs; {os.cpu_count()} CPUs")
+              f"median of {args.repeat} runs; {os.cpu_count()} CPUs; "
+              f"load average {load_average()}", flush=True)
+        # Round robin (every row once per round): a change in the machine's load during
+        # the run then weighs on every row alike instead of on a few.
+        for _ in range(args.repeat):
+            for row in rows:
+                measure_once(row)
         for row in rows:
-            measure(row, args.repeat)
-            shown = "not available" if row.seconds is None else f"{row.seconds:8.3f} s"
-            print(f"  ({row.key:>2}) {row.label:<58} {shown}", flush=True)
+            shown = "not available" if row.seconds is None else \
+                f"{row.seconds:7.3f} s  ({min(row.times):.3f}-{max(row.times):.3f})  " \
+                f"cpu {statistics.median(row.cpu):.3f} s"
+            print(f"  ({row.key:>2}) {row.label:<52} {shown}", flush=True)
+        print(f"load average after: {load_average()}")
 
     t = {r.key: r.seconds for r in rows}
     print("ratios:")

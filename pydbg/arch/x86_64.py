@@ -160,6 +160,11 @@ DWARF_TO_NAME: dict[int, str] = {r.dwarf: r.name for r in REGISTER_INFO.values()
                                  if r.dwarf is not None}
 
 # EFLAGS bits gdb names (its i386_eflags type); bit 1 and IOPL (12-13) have no name.
+# gdb's i386_mxcsr flags type (the rounding-control bits 13-14 have no name).
+MXCSR_BITS: tuple[tuple[int, str], ...] = (
+    (0, "IE"), (1, "DE"), (2, "ZE"), (3, "OE"), (4, "UE"), (5, "PE"), (6, "DAZ"),
+    (7, "IM"), (8, "DM"), (9, "ZM"), (10, "OM"), (11, "UM"), (12, "PM"), (15, "FZ"),
+)
 EFLAGS_BITS: tuple[tuple[int, str], ...] = (
     (0, "CF"), (2, "PF"), (4, "AF"), (6, "ZF"), (7, "SF"), (8, "TF"), (9, "IF"),
     (10, "DF"), (11, "OF"), (14, "NT"), (16, "RF"), (17, "VM"), (18, "AC"),

@@ -1,8 +1,9 @@
 """The per-hit path of breakpoints that only report and continue: conditions and dprintf.
 
-Formats and expressions are parsed once per location; each hit evaluates them in frame 0
-of the hit (inlined frames shown as a stop there would show them) inside Target.cont,
-without making or reporting a Stop.
+Formats and expressions are parsed once per location. A hit first tries the closure compiled
+for its address (engine/hitcontext.py: registers and memory only, no frame, no Stop); the
+general evaluator in frame 0 of the hit decides the first hit, validates the closure, and
+takes every hit the closure cannot decide.
 """
 
 from __future__ import annotations
@@ -10,7 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pydbg.engine.printf import PrintfCommand, format_values, parse_printf
+from pydbg.engine.hitcontext import (
+    MAX_ATTEMPTS, CompiledEntry, ExpressionCompiler, Fallback, NotCompilable, compile_checked,
+    current_entry, frame_is_fixed, hit_frame,
+)
+from pydbg.engine.printf import ArgClass, PrintfCommand, format_values, parse_printf
 from pydbg.errors import PydbgError
 
 if TYPE_CHECKING:
@@ -20,6 +25,8 @@ if TYPE_CHECKING:
     from pydbg.ptrace import StopEvent
 
 _CACHE_KEY = "dprintf_parsed"
+_CONDITION_KEY = "condition_compiled"
+_FLOAT_CLASSES = (ArgClass.DOUBLE, ArgClass.LONG_DOUBLE, ArgClass.DECFLOAT)
 
 
 @dataclass
@@ -27,27 +34,58 @@ class _Parsed:
     commands: list[str]                        # the body this was parsed from
     printf: PrintfCommand | None               # None: not a lone printf, run the body
     nodes: dict[int, list[Any]] = field(default_factory=dict)  # per address: argument ASTs
+    compiled: dict[int, CompiledEntry] = field(default_factory=dict)  # per address
+    key: str = field(init=False, default="")   # the body as one string (compiled entries')
+
+    def __post_init__(self) -> None:
+        self.key = "\n".join(self.commands)
 
 
-def hit_frame(target: "Target"):
-    """Frame 0 of the breakpoint hit being decided (before any Stop exists): built as for
-    a stop at the breakpoints there, so a breakpoint on an inlined function sees its frame,
-    and shared by every condition and dprintf of this hit."""
-    from pydbg.engine.frames import FrameStack
-    from pydbg.engine.stops import Stop, StopKind
-    process = target.require_process()
-    regs = process.get_registers()
-    cached = getattr(target, "_hit_frames", None)
-    # The Registers object lives exactly as long as this stop of this thread.
-    if cached is not None and cached[0] is regs:
-        return cached[1].frame(0)
-    pc = regs.rip
-    stop = Stop(StopKind.BREAKPOINT, process.current_tid, pc=pc, pid=process.pid)
-    stop.breakpoints = target.breakpoints.at_address(pc)
-    stack = FrameStack(target, target.registers(), stop)
-    target._hit_frames = (regs, stack)
-    return stack.frame(0)
+# ------------------------------------------------------------------ conditions
 
+def check_condition(session: "Session", bp: "Breakpoint") -> bool:
+    """A breakpoint condition, evaluated in frame 0 of the thread that hit it."""
+    target = session.target
+    regs = target.require_process().get_registers()
+    raw = regs._raw
+    cache = bp.extra.get(_CONDITION_KEY)
+    if cache is not None:
+        entry = cache.get(raw.rip)
+        if entry is not None and entry.compiled is not None and \
+                entry.is_current(target, bp.condition):
+            try:
+                return entry.compiled.fn(raw) != 0
+            except (Fallback, PydbgError):
+                pass    # this hit needs the general evaluator (which gives gdb's error)
+    return _general_condition(session, bp, regs)
+
+
+def _general_condition(session: "Session", bp: "Breakpoint", regs) -> bool:
+    from pydbg.engine.evaluate import value_as_bool
+    target = session.target
+    frame = hit_frame(target)
+    # The hit's own frame 0 (a breakpoint on an inlined function sees its frame).
+    inspector = session.inspector(frame=frame)
+    evaluator = inspector.evaluator()
+    # Parsed once per condition text, not once per hit (cached on the breakpoint).
+    node = bp.condition_ast
+    if node is None or bp.extra.get("condition_ast_text") != bp.condition:
+        node = evaluator.parse(bp.condition)
+        bp.condition_ast = node
+        bp.extra["condition_ast_text"] = bp.condition
+    value = evaluator.eval(node)
+    result = value_as_bool(value)
+    cache = bp.extra.setdefault(_CONDITION_KEY, {})
+    entry = current_entry(cache, regs.rip, target, bp.condition)
+    if entry.compiled is None and entry.attempts < MAX_ATTEMPTS and not inspector.warnings:
+        entry.attempts += 1
+        if frame_is_fixed(frame):
+            entry.compiled = compile_checked(inspector, target.read_memory, node, value,
+                                             regs._raw)
+    return result
+
+
+# ------------------------------------------------------------------ dprintf
 
 def dprintf_hit(session: "Session", bp: "Breakpoint", event: "StopEvent") -> None:
     """Print one dprintf hit (gdb's dprintf-style gdb: printf in the debugger)."""
@@ -62,23 +100,73 @@ def dprintf_hit(session: "Session", bp: "Breakpoint", event: "StopEvent") -> Non
             target.frames.selected_level = 0
             execute_body(session, bp.commands)
             return
-        inspector = session.inspector(frame=hit_frame(target))
-        evaluator = inspector.evaluator()
         address = event.address if event.address is not None else (event.pc or 0)
-        nodes = parsed.nodes.get(address)
-        if nodes is None:
-            nodes = parsed.nodes[address] = [evaluator.parse(text)
-                                             for text in parsed.printf.arguments]
-        try:
-            values = [evaluator.eval(node) for node in nodes]
-        finally:
-            for warning in inspector.warnings:
-                session.err(warning)
-        session.write(format_values(parsed.printf, values, target.read_memory))
+        text = None
+        entry = parsed.compiled.get(address)
+        if entry is not None and entry.compiled is not None and \
+                entry.is_current(target, parsed.key):
+            text = _compiled_dprintf(target, parsed, entry.compiled)
+        if text is None:
+            text = _general_dprintf(session, parsed, address)
+        session.write(text)
     except PydbgError as exc:
         session.err(str(exc))
     finally:
+        # Flushed per hit, as gdb does: the program may write to the same terminal or pipe.
         session.flush()
+
+
+def _compiled_dprintf(target: "Target", parsed: _Parsed, render) -> str | None:
+    try:
+        return render(target.process.get_registers()._raw)
+    except (Fallback, PydbgError):
+        return None      # the general path prints this hit (or its error)
+
+
+def _general_dprintf(session: "Session", parsed: _Parsed, address: int) -> str:
+    target = session.target
+    frame = hit_frame(target)
+    inspector = session.inspector(frame=frame)
+    evaluator = inspector.evaluator()
+    nodes = parsed.nodes.get(address)
+    if nodes is None:
+        nodes = parsed.nodes[address] = [evaluator.parse(text)
+                                         for text in parsed.printf.arguments]
+    try:
+        values = [evaluator.eval(node) for node in nodes]
+    finally:
+        for warning in inspector.warnings:
+            session.err(warning)
+    text = format_values(parsed.printf, values, target.read_memory)
+    entry = current_entry(parsed.compiled, address, target, parsed.key)
+    if entry.compiled is None and entry.attempts < MAX_ATTEMPTS and not inspector.warnings:
+        entry.attempts += 1
+        if frame_is_fixed(frame):
+            entry.compiled = _compile_dprintf(target, parsed, inspector, nodes, values, text)
+    return text
+
+
+def _compile_dprintf(target: "Target", parsed: _Parsed, inspector, nodes: list,
+                     values: list, text: str):
+    """One function of the raw registers rendering the format as this hit did (TEXT), or
+    None if an argument needs the general evaluator."""
+    assert parsed.printf is not None
+    raw = target.require_process().get_registers()._raw
+    read = target.read_memory
+    args = []
+    for piece, node, value in zip(parsed.printf.conversions, nodes, values):
+        if piece.argclass in _FLOAT_CLASSES:
+            return None     # float conversions reinterpret or convert: general path
+        c = compile_checked(inspector, read, node, value, raw)
+        if c is None:
+            return None
+        args.append(c)
+    try:
+        render = ExpressionCompiler(inspector, read).printf(parsed.printf.pieces, args)
+        same = render(raw) == text
+    except (NotCompilable, Fallback, PydbgError):
+        return None
+    return render if same else None
 
 
 def _parse(commands: list[str]) -> _Parsed:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, TextIO
 
 from pydbg.cli.commands.registry import TOP, Command, CommandTable
+from pydbg.cli.hitpath import check_condition, dprintf_hit
 from pydbg.engine.stops import CodeLocation, Stop
 from pydbg.engine.target import Target
 from pydbg.errors import CommandError, PydbgError
@@ -26,6 +27,7 @@ class XState:
     unit: str = "w"
     next_address: int | None = None
     last_address: int | None = None
+    last_count: int = 1     # a bare `x` repeats the last count, as gdb's last_count
 
 
 @dataclass
@@ -56,7 +58,6 @@ class Session:
         self.flush()
 
     def _dprintf_hit(self, bp, event) -> None:
-        from pydbg.cli.hitpath import dprintf_hit
         dprintf_hit(self, bp, event)
 
     # ------------------------------------------------------------------ output
@@ -190,17 +191,22 @@ class Session:
     def scope(self):
         return self.inspector().scope()
 
-    def frame_registers(self) -> dict[str, int]:
-        """Registers of the selected frame (outer frames: as the unwinder recovered them)."""
+    def frame_registers(self, masks: bool = True) -> dict[str, int]:
+        """Registers of the selected frame (outer frames: as the unwinder recovered them);
+        MASKS adds k0-k7 (an XSAVE read), which are not unwound: every frame shows the
+        live ones, as gdb does."""
         if not self.target.is_running:
             return self.target.registers()
         frames = self.target.frames
         if frames.selected_level == 0:
-            return self.target.registers()
-        return frames.registers_by_name(frames.selected)
+            return self.target.registers(masks=masks)
+        values = dict(frames.registers_by_name(frames.selected))
+        if masks:
+            values.update(self.target.mask_registers())
+        return values
 
     def selected_pc(self) -> int:
-        return self.frame_registers()["rip"]
+        return self.frame_registers(masks=False)["rip"]
 
     def parse_expression(self, text: str):
         return self.inspector().evaluator().parse(text)
@@ -224,18 +230,15 @@ class Session:
 
     def check_condition(self, bp) -> bool:
         """A breakpoint condition, evaluated in frame 0 of the thread that hit it."""
-        from pydbg.engine.evaluate import value_as_bool
-        from pydbg.cli.hitpath import hit_frame
-        # The hit's own frame 0 (a breakpoint on an inlined function sees its frame).
-        inspector = self.inspector(frame=hit_frame(self.target))
-        evaluator = inspector.evaluator()
-        # Parsed once per condition text, not once per hit (cached on the breakpoint).
-        node = bp.condition_ast
-        if node is None or bp.extra.get("condition_ast_text") != bp.condition:
-            node = evaluator.parse(bp.condition)
-            bp.condition_ast = node
-            bp.extra["condition_ast_text"] = bp.condition
-        return value_as_bool(evaluator.eval(node))
+        return check_condition(self, bp)
+
+    def set_next_address(self, address: int) -> None:
+        """gdb's set_next_address: `x` continues at ADDRESS and $_ is `(void *) ADDRESS`
+        (after `info breakpoints`, `info line`)."""
+        from pydbg.engine.values import Value
+        from pydbg.symbols.types import PointerType, VoidType
+        self.x_state.next_address = address
+        self.convenience["_"] = Value.from_int(PointerType(VoidType()), address)
 
     def format_value(self, value, letter: str | None = None) -> str:
         return self.inspector().format(value, letter)

@@ -267,9 +267,12 @@ def _trace(opts, program: list[str]) -> int:
         print(f"pydbg trace: {exc}", file=sys.stderr)
         out.close()
         return 1
+    emit = (lambda e: out.line(json.dumps(format_json(e)))) if opts.json else \
+        (lambda e: [out.line(text) for text in format_text(e)])
+    # Hits are written as they happen, inside the engine's continue: no stop per hit.
     tracer = Tracer(target, returns=opts.ret and not opts.count,
                     expressions=opts.prints, capture=not opts.count,
-                    backtrace=lambda: _backtrace_lines(session))
+                    backtrace=lambda: _backtrace_lines(session), sink=emit)
     status = 0
     try:
         for spec in opts.probes:
@@ -284,8 +287,6 @@ def _trace(opts, program: list[str]) -> int:
         out.line(json.dumps({"event": "attached", "pid": opts.pid}) if opts.json else
                  f"+++ attached to process {opts.pid} +++")
         out.flush()
-    emit = (lambda e: out.line(json.dumps(format_json(e)))) if opts.json else \
-        (lambda e: [out.line(text) for text in format_text(e)])
     try:
         for event in tracer.events():
             if opts.count and event.kind in ("call", "line", "return"):

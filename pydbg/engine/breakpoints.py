@@ -88,14 +88,23 @@ class BreakpointTable:
 
     def at_address(self, address: int) -> list[Breakpoint]:
         """Enabled breakpoints with an enabled location at address, in number order."""
-        found = [b for b in self._by_number.values()
-                 if b.enabled and any(a == address for a in b.addresses())]
-        return sorted(found, key=lambda b: (b.internal, abs(b.number)))
+        # Asked on every breakpoint hit: plain loops, no generators.
+        found = []
+        for b in self._by_number.values():
+            if b.enabled:
+                for loc in b.locations:
+                    if loc.address == address and loc.enabled:
+                        found.append(b)
+                        break
+        if len(found) > 1:
+            found.sort(key=lambda b: (b.internal, abs(b.number)))
+        return found
 
     def wanted_addresses(self) -> set[int]:
         wanted: set[int] = set()
         for b in self._by_number.values():
-            if b.enabled and b.kind in ("breakpoint", "dprintf"):
+            # (watchpoint_scope: the return address of a frame a watchpoint uses)
+            if b.enabled and b.kind in ("breakpoint", "dprintf", "watchpoint_scope"):
                 wanted.update(b.addresses())
         return wanted
 

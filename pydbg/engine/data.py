@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
-from pydbg.arch.x86_64 import DWARF_TO_NAME, lookup_register
+from pydbg.arch.x86_64 import DWARF_TO_NAME, MASK_REGISTERS, lookup_register
 from pydbg.engine.evaluate import EvalScope, Evaluator
 from pydbg.engine.printing import PrintOptions, common_val_print, check_printable_size, format_value
 from pydbg.engine.values import MemoryLval, Value, is_aggregate
@@ -20,6 +20,8 @@ from pydbg.symbols.types import FunctionType, VoidType
 if TYPE_CHECKING:
     from pydbg.engine.frames import Frame
     from pydbg.engine.target import Target
+
+_UNLIMITED = 1 << 62
 
 
 # --------------------------------------------------------------------------- frames
@@ -181,7 +183,25 @@ class Inspector:
         en = self.program.find_enumerator(name, self.ctx)
         if en is not None:
             return Value.from_int(en[0], en[1])
-        return None
+        return self._aliased_function(name)
+
+    def _aliased_function(self, name: str) -> Value | None:
+        """An ELF alias (libc's `printf`) of a DWARF function named otherwise (`__printf`):
+        gdb types the minimal symbol by the function found at its address."""
+        sym = self.target.lookup_symbol_address(name) if self.target.is_running else None
+        if sym is None or sym[1] != "func":
+            return None
+        bounds = self.target.function_bounds(sym[0])
+        if bounds is None or bounds[0] == name:
+            return None
+        fn = self.program.find_function(bounds[0])
+        if fn is None:
+            return None
+        function, bias, _ = fn
+        entry = function.entry_pc if function.entry_pc is not None else function.start
+        if entry + bias != sym[0] or function.type is None:
+            return None
+        return Value(function.type, MemoryLval(entry + bias), self._access())
 
     def _access(self):
         if self.reader is not None:
@@ -262,9 +282,36 @@ class Inspector:
             values["rip"] = self.frame.pc      # tail-call frames have a pc of their own
         else:
             values = self.target.registers()
+        if reg.parent in MASK_REGISTERS:
+            values.update(self.target.mask_registers())   # an XSAVE read: only on demand
         if reg.parent not in values:
             raise ExpressionError("value is not available")
         return reg.extract(values[reg.parent])
+
+    def special_register(self, name: str) -> Value | None:
+        """$st0-7, $fctrl.., $mxcsr, $xmm/$ymm/$zmm of the current thread (gdb's x87/SSE/
+        AVX registers; outer frames see the live ones, which no ABI saves)."""
+        from pydbg.engine import fpregs
+        if name == "_siginfo":
+            return self._siginfo()
+        if not fpregs.is_fp_register(name):
+            return None
+        if not self.target.is_running:
+            return fpregs.unavailable_value(name)
+        regs = self.target.fp_registers()
+        if not fpregs.is_fp_register(name, regs.features()):
+            return None
+        return regs.value(name)
+
+    def _siginfo(self) -> Value | None:
+        """gdb's $_siginfo (void, as an unset convenience variable, without a process)."""
+        from pydbg.engine.siginfo import siginfo_value
+        if not self.target.is_running:
+            return None
+        try:
+            return siginfo_value(self.target.require_process().get_siginfo())
+        except (PydbgError, OSError):
+            return None
 
     def write_register(self, name: str, value: int) -> None:
         reg = lookup_register(name)
@@ -289,6 +336,7 @@ class Inspector:
             is_type_name=self.is_type_name,
             read_register=self.read_register if running else None,
             write_register=self.write_register if running else None,
+            special_register=self.special_register,
             history=self.history,
             convenience=self.convenience,
             warn=self.warnings.append,
@@ -301,8 +349,17 @@ class Inspector:
         return self.evaluator().evaluate(text)
 
     def print_options(self, letter: str | None = None) -> PrintOptions:
-        return PrintOptions(format=letter, symbolize=self.target.symbolic_suffix,
+        settings = getattr(self.target, "settings", None)
+        # Values name ELF symbols by gdb's print name (print_address_demangle).
+        opts = PrintOptions(format=letter, symbolize=self.target.print_symbolic_suffix,
+                            symbolize_address=self.target.symbolic_suffix,
                             read_memory=self.target.read_memory)
+        if settings is not None:
+            # `set print elements/repeats 0` means unlimited.
+            opts.print_elements = settings.print_elements or _UNLIMITED
+            opts.repeat_threshold = settings.print_repeats or _UNLIMITED
+            opts.pretty = settings.print_pretty
+        return opts
 
     def format(self, value: Value, letter: str | None = None) -> str:
         return format_value(value, self.print_options(letter))

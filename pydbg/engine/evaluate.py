@@ -99,6 +99,8 @@ class EvalScope:
     is_type_name: Callable[[str], bool] | None = None
     read_register: Callable[[str], int] | None = None
     write_register: Callable[[str, int], None] | None = None
+    # $st0, $mxcsr, $xmm0, $ymm0...: a typed Value, or None if NAME is no such register
+    special_register: Callable[[str], Value | None] | None = None
     history: list[Value] = field(default_factory=list)
     convenience: dict[str, Value] = field(default_factory=dict)
     warn: Callable[[str], None] | None = None
@@ -263,6 +265,10 @@ class Evaluator:
             v = Value.from_int(t, raw)
             v.lval = UserRegisterLval(name)
             return v
+        if self.scope.special_register is not None:
+            special = self.scope.special_register(name)
+            if special is not None:
+                return special
         value = self.scope.convenience.get(name)
         if value is None:
             return Value(VOID, ConvenienceLval(name), _contents=b"")
@@ -374,7 +380,7 @@ class Evaluator:
         if isinstance(t, PointerType):
             target = t.target
             if isinstance(strip_typedefs(target), VoidType):
-                raise ExpressionError("Attempt to take contents of a non-pointer value.")
+                raise ExpressionError("Attempt to dereference a generic pointer.")
             if self.avoid and v.is_lazy:
                 return Value(target, MemoryLval(0), self.scope.access)
             if v.note:

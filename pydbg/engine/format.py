@@ -354,9 +354,15 @@ def quote_string(units: Sequence[int] | bytes, width: int = 1, *, force_ellipsis
 
 # ------------------------------------------------------------------------ print/FMT
 
-def format_flags(value: int) -> str:
-    """EFLAGS the way gdb prints its flags type: `[ CF ZF IF ]` (`[ ]` when none)."""
-    return "[" + "".join(f" {n}" for n in eflags_names(value)) + " ]"
+def format_flags(value: int, type_name: str = "i386_eflags") -> str:
+    """EFLAGS the way gdb prints its flags type: `[ CF ZF IF ]` (`[ ]` when none);
+    TYPE_NAME "i386_mxcsr" names MXCSR's bits instead."""
+    if type_name == "i386_mxcsr":
+        from pydbg.arch.x86_64 import MXCSR_BITS
+        names = [n for bit, n in MXCSR_BITS if value >> bit & 1]
+    else:
+        names = eflags_names(value)
+    return "[" + "".join(f" {n}" for n in names) + " ]"
 
 
 def _natural(raw: int, size: int, signed: bool, kind: str, symbolize: Symbolizer | None,

@@ -467,7 +467,7 @@ class FrameStack:
         func = img.image.function_at(file_pc)
         name = func.name if func is not None else None
         if name is None:
-            found = img.image.symbolize(file_pc)
+            found = img.image.symbolize(file_pc, print_names=True)
             name = found[0].name if found is not None else None
         loc = self._line_location(phys, name)
         return loc

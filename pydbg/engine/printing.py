@@ -32,9 +32,13 @@ class PrintOptions:
     """gdb's value_print_options that pydbg supports."""
     format: str | None = None
     symbolize: Symbolizer | None = None
+    # `/a` names addresses by the ELF symbol's own name (gdb's print_address), where
+    # pointers use its print name (print_address_demangle); None: use symbolize.
+    symbolize_address: Symbolizer | None = None
     print_elements: int = fmt.DEFAULT_PRINT_ELEMENTS
     repeat_threshold: int = fmt.DEFAULT_REPEAT_THRESHOLD
     max_depth: int = 20
+    pretty: bool = False        # `set print pretty`: one struct member per line
     # Reads the characters a `char *` points to (gdb's val_print_string).
     read_memory: Callable[[int, int], bytes] | None = None
 
@@ -92,16 +96,22 @@ def _is_plain_char_pointer(t: CType) -> bool:
 
 # --------------------------------------------------------------------------- the walk
 
-def common_val_print(value: Value, opts: PrintOptions, depth: int) -> str:
-    """gdb's common_val_print: one value inside (or at) the top level."""
+def common_val_print(value: Value, opts: PrintOptions, depth: int,
+                     level: int | None = None) -> str:
+    """gdb's common_val_print: one value inside (or at) the top level.
+
+    DEPTH counts toward `max-depth` (anonymous members do not); LEVEL is the nesting
+    that `set print pretty` indents by (it defaults to DEPTH)."""
+    if level is None:
+        level = depth
     try:
         if value.entirely_optimized_out:
             return "<optimized out>"
         t = strip_typedefs(value.type)
         if isinstance(t, CompositeType):
-            return _struct(value, t, opts, depth)
+            return _struct(value, t, opts, depth, level)
         if isinstance(t, ArrayType):
-            return _array(value, t, opts, depth)
+            return _array(value, t, opts, depth, level)
         if value.is_optimized_out:
             return "<optimized out>"
         if isinstance(t, PointerType):
@@ -110,7 +120,10 @@ def common_val_print(value: Value, opts: PrintOptions, depth: int) -> str:
             return _pointer(value, t, opts)
         if isinstance(t, FunctionType):
             addr = value.address or 0
-            return "{" + type_name(value.type) + "} " + fmt.format_address(addr, opts.symbolize)
+            # An ELF symbol without DWARF (evaluate marks it "text"): gdb's nodebug type.
+            kind = "<text variable, no debug info>" if value.note == "text" \
+                else type_name(value.type)
+            return "{" + kind + "} " + fmt.format_address(addr, opts.symbolize)
         if isinstance(t, VoidType):
             return "void"
         if opts.format and opts.format != "s":
@@ -122,7 +135,8 @@ def common_val_print(value: Value, opts: PrintOptions, depth: int) -> str:
         return "<optimized out>"
 
 
-def _struct(value: Value, t: CompositeType, opts: PrintOptions, depth: int) -> str:
+def _struct(value: Value, t: CompositeType, opts: PrintOptions, depth: int,
+            level: int = 0) -> str:
     if t.is_declaration and not t.members:
         return "<incomplete type>"
     if depth >= opts.max_depth:
@@ -135,12 +149,17 @@ def _struct(value: Value, t: CompositeType, opts: PrintOptions, depth: int) -> s
             sub = value.component(m.type, m.offset, m.bit_offset or 0, m.bit_size)
         else:
             sub = value.component(m.type, m.offset)
-        text = common_val_print(sub, opts, depth + (0 if m.name is None else 1))
+        text = common_val_print(sub, opts, depth + (0 if m.name is None else 1), level + 1)
         parts.append(text if m.name is None else f"{m.name} = {text}")
+    if opts.pretty:
+        # gdb's cp_print_value_fields: two spaces per level, the brace one level out.
+        pad = "  " * (level + 1)
+        return "{\n" + ",\n".join(pad + p for p in parts) + "\n" + "  " * level + "}"
     return "{" + ", ".join(parts) + "}"
 
 
-def _array(value: Value, t: ArrayType, opts: PrintOptions, depth: int) -> str:
+def _array(value: Value, t: ArrayType, opts: PrintOptions, depth: int,
+           level: int = 0) -> str:
     element = t.target
     elt_size = type_size(element)
     length = t.length
@@ -174,7 +193,7 @@ def _array(value: Value, t: ArrayType, opts: PrintOptions, depth: int) -> str:
                     value.bits_unavailable(j * elt_size * 8, elt_size * 8) != avail:
                 break
             reps += 1
-        text = common_val_print(elem, opts, depth + 1)
+        text = common_val_print(elem, opts, depth + 1, level + 1)
         if reps > opts.repeat_threshold:
             out.append(f"{text} <repeats {reps} times>")
             i += reps
@@ -300,7 +319,7 @@ def _natural_scalar(value: Value, t: CType, opts: PrintOptions) -> str:
         if t.encoding == "float":
             return float_text(value.fetch(), t)
         if t.encoding == "flags":
-            return fmt.format_flags(value.as_unsigned())
+            return fmt.format_flags(value.as_unsigned(), t.name)
         if t.encoding == "complex":
             half = t.byte_size // 2
             part = BaseType("", half, "float")
@@ -363,6 +382,17 @@ def float_text(data: bytes, t: BaseType) -> str:
             return f"{sign}inf" if frac == 0 else f"{sign}nan({frac:#x})"
         return c_g_format(x87_to_decimal(data[:10]), 21)
     if size == 2:
+        # IEEE half (%.5g) or bfloat16, the top half of a float (8 bits: %.4g).
+        raw = int.from_bytes(data[:2], "little")
+        bf16 = t.name in ("bfloat16", "builtin_type_bfloat16")
+        exp_bits, mant_bits = (8, 7) if bf16 else (5, 10)
+        mant = raw & ((1 << mant_bits) - 1)
+        if (raw >> mant_bits) & ((1 << exp_bits) - 1) == (1 << exp_bits) - 1:
+            sign = "-" if raw >> 15 else ""
+            return f"{sign}inf" if mant == 0 else f"{sign}nan({mant:#x})"
+        if bf16:
+            return c_g_format(Decimal(struct.unpack("<f", (raw << 16).to_bytes(4, "little"))[0]),
+                              4)
         return c_g_format(Decimal(struct.unpack("<e", data[:2])[0]), 5)
     return str(int.from_bytes(data, "little"))
 
@@ -425,7 +455,9 @@ def _scalar_formatted(value: Value, opts: PrintOptions) -> str:
     if letter == "c":
         # gdb casts to (unsigned) char of the value's signedness.
         return fmt.format_char(raw & 0xFF, signed)
-    return fmt.format_scalar(raw, size, signed, letter, symbolize=opts.symbolize)
+    symbolize = opts.symbolize_address if letter == "a" and opts.symbolize_address \
+        else opts.symbolize
+    return fmt.format_scalar(raw, size, signed, letter, symbolize=symbolize)
 
 
 __all__ = ["MAX_VALUE_SIZE", "PrintOptions", "c_g_format", "enum_text", "float_text",

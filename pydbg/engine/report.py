@@ -95,6 +95,8 @@ def stop_lines(stop: Stop, pid: int | None,
         # gdb reports a condition that cannot be evaluated on stderr, then stops.
         from pydbg.engine.source import ErrorText
         out.extend(ErrorText(line) for line in stop.condition_error.splitlines())
+    if stop.messages and stop.kind is not StopKind.WATCHPOINT:
+        out.extend(stop.messages)   # a watched frame returned here (engine/watchpoints.py)
     if stop.kind is StopKind.BREAKPOINT and stop.breakpoints:
         bp = stop.breakpoints[0]
         out.append("")

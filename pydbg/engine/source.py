@@ -55,6 +55,9 @@ class SourceManager:
         self.current_line = 0
         self.first_listed = 0
         self.last_listed = 0
+        # gdb's last_line_listed: the first line of the last listing, or the line after
+        # the last `info line` (what a bare `info line` describes).
+        self.last_line_listed = 0
 
     # ----- configuration -----
 
@@ -190,6 +193,7 @@ class SourceManager:
         self.current_line = first
         self.first_listed = first
         self.last_listed = first
+        self.last_line_listed = first
         text = self.lines(ref)
         if text is None:
             return [self._missing(ref, first)]

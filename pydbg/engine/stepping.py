@@ -74,7 +74,7 @@ class Stepper:
     def _single_step(self) -> Stop:
         target = self.target
         delivering = target._signal_to_pass()  # noqa: SLF001 - a pending signal goes in now
-        stop = target.step_instruction()
+        stop = target.step_instruction(check_condition=self.check_condition)
         if delivering and stop.kind is StopKind.SIGNAL and stop.signal == signal.SIGTRAP:
             # Stepping while delivering a signal lands on the handler's first instruction;
             # the kernel reports that step as a plain SIGTRAP.
@@ -315,7 +315,8 @@ class Stepper:
             before = frames_for(target).frame(0)
             assert before is not None
             start_id, start_function = before.id, _real_function_start(before)
-            stop = target.step_instruction(over_calls=over_calls)
+            stop = target.step_instruction(over_calls=over_calls,
+                                           check_condition=self.check_condition)
             stop.stepi = True
             if stop.kind is not StopKind.STEP or stop.is_exit:
                 return stop

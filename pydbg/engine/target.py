@@ -22,6 +22,7 @@ from pydbg.engine.signals import SignalTable
 from pydbg.engine.source import SourceManager
 from pydbg.engine.stops import CodeLocation, Stop, StopKind
 from pydbg.engine.stepover import plan_emulation
+from pydbg.engine.watchpoints import SCOPE_KIND, WatchpointManager
 from pydbg.errors import CommandError, PydbgError, SymbolError, TargetError
 from pydbg.ptrace import Process, PtraceOp, StopEvent, StopReason
 from pydbg.symbols import ElfImage
@@ -41,6 +42,10 @@ class Settings:
     cwd: str | None = None
     # `maint set step-over-emulation`: step off simple breakpoint instructions by emulation.
     emulate_step_over: bool = True
+    # `set print elements/repeats/pretty` (0 means unlimited, as gdb shows it).
+    print_elements: int = 200
+    print_repeats: int = 10
+    print_pretty: bool = False
 
 
 _image_cache: dict[str, ElfImage] = {}
@@ -65,6 +70,7 @@ class Target:
         self.exe_image: ElfImage | None = None
         self.process: Process | None = None
         self.breakpoints = BreakpointTable()
+        self.watchpoints = WatchpointManager(self)
         self.signals = SignalTable()
         self.images: list[LoadedImage] = []
         self.last_stop: Stop | None = None
@@ -199,6 +205,7 @@ class Target:
             if bp.kind in ("breakpoint", "dprintf"):
                 self._reresolve(bp)
         self._insert_solib_event_breakpoint()
+        self.watchpoints.after_attach()
         self.reset_breakpoints()
         # A new process loads its libraries afresh: gdb reports a library's missing source
         # file again rather than `N\tin FILE`.
@@ -262,6 +269,10 @@ class Target:
             return
         if self._refresh_images():
             self.reset_breakpoints()
+            if any(os.path.basename(i.path).startswith("libc.so") for i in self.images):
+                # gdb loads libthread_db with libc: glibc's internal SIG32/SIG33 then
+                # pass silently (lin_thread_get_thread_signals).
+                self.signals.thread_db_loaded()
 
     def reset_breakpoints(self) -> None:
         """gdb's breakpoint_re_set: resolve FUNCTION breakpoints again over every image.
@@ -314,13 +325,14 @@ class Target:
         return None
 
     # ----------------------------------------------------------------- symbols
-    def symbolize(self, address: int) -> tuple[str, int] | None:
-        """(symbol, offset) for gdb's <sym+off>, from ELF symbol tables."""
+    def symbolize(self, address: int, demangle: bool = False) -> tuple[str, int] | None:
+        """(symbol, offset) for gdb's <sym+off>, from ELF symbol tables (DEMANGLE: ELF
+        symbols by gdb's print name, as the value printer shows them)."""
         img = self.image_for_address(address) if self.is_running else None
         if img is not None:
-            found = img.image.symbolize(address - img.bias)
+            found = img.image.symbolize(address - img.bias, demangle)
         elif not self.is_running and self.exe_image is not None:
-            found = self.exe_image.symbolize(address)
+            found = self.exe_image.symbolize(address, demangle)
         else:
             found = None
         if found is None:
@@ -328,14 +340,18 @@ class Target:
         sym, off = found
         return sym.name, off
 
-    def symbolic_suffix(self, address: int) -> str | None:
+    def symbolic_suffix(self, address: int, demangle: bool = False) -> str | None:
         """'main+4' (or 'main') for an address, None when no symbol covers it."""
-        found = self.symbolize(address)
+        found = self.symbolize(address, demangle)
         if found is None:
             return None
         name, off = found
         # A .cold part before its function's entry pc has a negative offset: <f-12>.
         return f"{name}{off:+d}" if off else name
+
+    def print_symbolic_suffix(self, address: int) -> str | None:
+        """symbolic_suffix with ELF symbols by gdb's print name (values, `info symbol`)."""
+        return self.symbolic_suffix(address, demangle=True)
 
     def locate(self, pc: int) -> CodeLocation:
         """Function, file and line of a runtime pc, as gdb's frame line needs them."""
@@ -354,7 +370,7 @@ class Target:
         if func is not None:
             function, offset = func.name, file_pc - func.low
         else:
-            found = image.symbolize(file_pc)
+            found = image.symbolize(file_pc, print_names=True)
             if found is not None:
                 function, offset = found[0].name, found[1]
         entry = image.line_for_address(file_pc) if image.has_debug_info else None
@@ -365,12 +381,18 @@ class Target:
                             library=library)
 
     def lookup_symbol_address(self, name: str) -> tuple[int, str] | None:
-        """(runtime address, kind) of an ELF symbol, main image first."""
+        """(runtime address, kind) of an ELF symbol, main image first; a library's
+        definition wins over the program's PLT stub, as in gdb's minimal symbol lookup."""
+        stub = None
         for image, bias in self._search_images():
             sym = image.get_symbol(name)
-            if sym is not None:
-                return sym.address + (bias or 0), sym.kind
-        return None
+            if sym is None:
+                continue
+            if sym.name != name:          # "name@plt": keep looking for the real one
+                stub = stub or (sym.address + (bias or 0), sym.kind)
+                continue
+            return sym.address + (bias or 0), sym.kind
+        return stub
 
     def function_bounds(self, address: int) -> tuple[str, int, int] | None:
         """(name, start, end) of the function containing a runtime address."""
@@ -560,6 +582,7 @@ class Target:
         process = self.process
         if process is None or not process.is_alive:
             return
+        self.watchpoints.sync()      # debug registers, and scope breakpoints of dead ones
         wanted = self.breakpoints.wanted_addresses()
         for address in list(process.sites):
             if address not in wanted:
@@ -587,6 +610,7 @@ class Target:
         process.emulate_step_over = self.settings.emulate_step_over
         if sig is None:
             sig = self._signal_to_pass()
+        self._pending_signal = 0
         # One SIGINT handler for the whole loop, not one per breakpoint hit.
         with self._forward_sigint():
             while True:
@@ -597,7 +621,8 @@ class Target:
                 if stop is not None:
                     self.last_stop = stop
                     return stop
-                if event.reason is StopReason.SIGNAL:
+                if event.reason is StopReason.SIGNAL and \
+                        self.signals.get(event.signal or 0).pass_:
                     sig = event.signal or 0
 
     def _signal_to_pass(self) -> int:
@@ -606,7 +631,8 @@ class Target:
         if stop is not None and stop.kind is StopKind.SIGNAL and stop.signal:
             if self.signals.get(stop.signal).pass_:
                 return stop.signal
-        return 0
+        # A `handle nostop` signal that arrived during a single-step goes in next.
+        return getattr(self, "_pending_signal", 0)
 
     def _handle_event(self, event: StopEvent,
                       check_condition: Callable[[Breakpoint], bool] | None) -> Stop | None:
@@ -621,9 +647,13 @@ class Target:
                         pid=event.tid)
         if event.reason is StopReason.BREAKPOINT:
             return self._breakpoint_hit(event, check_condition)
+        if event.reason is StopReason.WATCHPOINT:
+            return self.watchpoints.handle_trap(event, check_condition)
         if event.reason is StopReason.SIGNAL:
             disp = self.signals.get(event.signal or 0)
             if not disp.stop:
+                if disp.print:
+                    self._signal_notice(event.signal or 0)
                 return None
             return self._make_stop(StopKind.SIGNAL, event.tid, event.pc, event=event,
                                    signal=event.signal)
@@ -639,12 +669,16 @@ class Target:
                         check_condition: Callable[[Breakpoint], bool] | None) -> Stop | None:
         address = event.address if event.address is not None else event.pc
         hit: list[Breakpoint] = []
+        left_scope: list[str] = []
         error = None
         event_bp = self._solib_event
         if event_bp is not None and address in event_bp.addresses():
             self._on_solib_event()
         for bp in self.breakpoints.at_address(address):
             if bp is event_bp:
+                continue
+            if bp.kind == SCOPE_KIND:   # a watched frame may have returned here
+                left_scope += self.watchpoints.scope_hit(bp, event.tid)
                 continue
             if bp.thread is not None and bp.thread != event.tid:
                 continue
@@ -660,12 +694,21 @@ class Target:
                 continue
             bp.hit_count += 1
             hit.append(bp)
+        if left_scope:
+            stop = self._make_stop(StopKind.BREAKPOINT if hit else StopKind.WATCHPOINT,
+                                   event.tid, address, event=event)
+            stop.breakpoints, stop.messages, stop.condition_error = hit, left_scope, error
+            stop.source_only = False
+            self.sync_sites()
+            return stop
         if not hit:
             return None
         if self.report_and_continue is not None and error is None and \
-                all(bp.kind == "dprintf" and not bp.temporary for bp in hit):
-            # Breakpoints that only report and continue make no Stop: no location lookup,
-            # no stop report, no re-sync of sites per hit.
+                all((bp.kind == "dprintf" or "report_only" in bp.extra) and not bp.temporary
+                    for bp in hit):
+            # Breakpoints that only report and continue (dprintf; `pydbg trace` probes mark
+            # theirs extra["report_only"]) make no Stop: no location lookup, no stop
+            # report, no re-sync of sites per hit.
             for bp in hit:
                 self.report_and_continue(bp, event)
             return None
@@ -688,9 +731,19 @@ class Target:
         # Locations keep their last runtime addresses (gdb shows them after exit); a new
         # run recomputes them.
         self.process = None
+        self.watchpoints.on_exit()
         # Temporary internal breakpoints of a finished run mean nothing in the next one.
         for bp in [b for b in self.breakpoints.all() if b.internal]:
             self.breakpoints.remove(bp.number)
+
+    def _signal_notice(self, signum: int) -> None:
+        """gdb's report of a signal `handle ... nostop print` lets through."""
+        from pydbg.engine.signals import signal_description, signal_name
+        self.notices.append(f"\nProgram received signal {signal_name(signum)}, "
+                            f"{signal_description(signum)}.")
+        if self.notice_sink is not None:
+            while self.notices:
+                self.notice_sink(self.notices.pop(0))
 
     def _drain_thread_notices(self) -> None:
         process = self.process
@@ -730,15 +783,19 @@ class Target:
         finally:
             signal.signal(signal.SIGINT, previous)
 
-    def step_instruction(self, over_calls: bool = False) -> Stop:
-        """stepi / nexti: one machine instruction (a call as a whole for nexti)."""
+    def step_instruction(self, over_calls: bool = False,
+                         check_condition: Callable[[Breakpoint], bool] | None = None) -> Stop:
+        """stepi / nexti: one machine instruction (a call as a whole for nexti).
+        CHECK_CONDITION decides conditions of watchpoints the instruction triggers."""
         process = self.require_process()
         pc = process.get_pc()
         if over_calls:
             insn = self.decode_instruction(pc)
             if insn is not None and insn.is_call:
-                return self.run_to(pc + insn.size, frame_sp=process.get_registers().rsp)
+                return self.run_to(pc + insn.size, frame_sp=process.get_registers().rsp,
+                                   check_condition=check_condition)
         sig = self._signal_to_pass()
+        self._pending_signal = 0
         with self._forward_sigint():
             event = process.step_instruction(sig=sig)
         self._drain_thread_notices()
@@ -746,17 +803,24 @@ class Target:
             # Landing on a breakpoint counts as hitting it, as in gdb.
             hit = [b for b in self.breakpoints.at_address(event.pc)
                    if not b.internal] if event.pc is not None else []
+            if check_condition is not None:   # a conditional one only if it holds
+                hit = [b for b in hit if not b.condition or _holds(check_condition, b)]
             if hit:
                 for bp in hit:
                     bp.hit_count += 1
                 stop = self._make_stop(StopKind.BREAKPOINT, event.tid, event.pc, event=event)
                 stop.breakpoints = hit
+                self.watchpoints.after_step(stop)
                 self.last_stop = stop
                 return stop
-        stop = self._handle_event(event, None)
+        stop = self._handle_event(event, check_condition)
+        if stop is None and event.reason is StopReason.SIGNAL and \
+                self.signals.get(event.signal or 0).pass_:
+            self._pending_signal = event.signal or 0
         if stop is None:  # e.g. a signal gdb does not stop for: the step still completed
             stop = self._make_stop(StopKind.STEP, event.tid, process.get_pc() if
                                    process.is_alive else None, event=event)
+        self.watchpoints.after_step(stop)   # stepped out of a watched frame?
         self.last_stop = stop
         return stop
 
@@ -822,12 +886,18 @@ class Target:
         insns = self.disassembler.disassemble(code, address, count=1)
         return insns[0] if insns else None
 
-    def registers(self) -> dict[str, int]:
-        """Frame 0's registers by user_regs_struct name, plus k0-k7 where the CPU has them."""
+    def registers(self, masks: bool = False) -> dict[str, int]:
+        """Frame 0's registers by user_regs_struct name; MASKS adds k0-k7 where the CPU
+        has them (an XSAVE read: only `info registers` and `$k0` want them, not a hit)."""
         process = self.require_process()
         values = process.get_registers().as_dict()
-        values.update(self._mask_registers(process))
+        if masks:
+            values.update(self._mask_registers(process))
         return values
+
+    def mask_registers(self) -> dict[str, int]:
+        """k0-k7 of the current thread ({} on CPUs without AVX-512)."""
+        return self._mask_registers(self.require_process())
 
     _xstate_ok: bool | None = None
 
@@ -841,21 +911,35 @@ class Target:
         except Exception:
             Target._xstate_ok = False
             return {}
-        if len(xstate) < 0x440 + 64:
-            Target._xstate_ok = False
-            return {}
-        xcr0 = struct.unpack_from("<Q", xstate, 464)[0]  # sw_reserved: XCR0
-        if not xcr0 & (1 << 5):
+        from pydbg.engine.fpregs import xsave_offsets
+        # The opmask component's offset is the CPU's (Intel 0x440, AMD 0x340).
+        offset = xsave_offsets(xstate).get(5) if len(xstate) > 512 else None
+        if offset is None or len(xstate) < offset + 64:
             Target._xstate_ok = False
             return {}
         Target._xstate_ok = True
         header_bv = struct.unpack_from("<Q", xstate, 512)[0]
         if not header_bv & (1 << 5):   # component in its init state: all zero
             return {f"k{i}": 0 for i in range(8)}
-        return {f"k{i}": struct.unpack_from("<Q", xstate, 0x440 + 8 * i)[0] for i in range(8)}
+        return {f"k{i}": struct.unpack_from("<Q", xstate, offset + 8 * i)[0] for i in range(8)}
+
+    def fp_registers(self):
+        """The x87/SSE/AVX registers of the current thread (pydbg.engine.fpregs)."""
+        from pydbg.engine.fpregs import FpRegisters
+        process = self.require_process()
+        return FpRegisters(process.get_xstate, process.set_fp_registers,
+                           getattr(process, "set_xstate", None))
 
     def set_register(self, name: str, value: int) -> None:
         self.require_process().set_register(name, value)
+
+
+def _holds(check_condition: Callable[[Breakpoint], bool], bp: Breakpoint) -> bool:
+    """A breakpoint condition; one that cannot be evaluated stops, as in gdb."""
+    try:
+        return check_condition(bp)
+    except PydbgError:
+        return True
 
 
 def _split_file_line(spec: str) -> tuple[str | None, int | None]:

@@ -45,6 +45,89 @@ def frame_arguments(inspector) -> list[tuple[str, str]] | None:
     return out
 
 
+@dataclass
+class _CapturePlan:
+    """What a probe hit reads, compiled for one address: (name, value closure, printer)
+    per argument and --print expression, and the CFA (for --ret)."""
+    args: list[tuple[str, Callable, Callable]]
+    prints: list[tuple[str, Callable, Callable]]
+    cfa: Callable | None
+
+
+def scalar_printer(t) -> Callable[[int], str] | None:
+    """gdb's natural text of an integer, enum, bool or char of type T from its value, as
+    printing._natural_scalar makes it from a Value (without building one: a hit prints
+    many); None for the other kinds (pointers, wide characters), which the printer does."""
+    from pydbg.engine import format as fmt
+    from pydbg.engine.printing import _wide_char_width, enum_text
+    from pydbg.engine.values import is_char, is_signed
+    from pydbg.symbols.types import BaseType, EnumType, strip_typedefs
+    s = strip_typedefs(t)
+    if isinstance(s, EnumType):
+        return lambda v: enum_text(s, v)
+    if not isinstance(s, BaseType) or _wide_char_width(t):
+        return None
+    if s.encoding == "boolean":
+        mask = (1 << (8 * s.size)) - 1
+        return lambda v: "true" if v & mask == 1 else "false" if v & mask == 0 else \
+            str(v & mask)
+    if s.encoding not in ("signed", "unsigned", "signed_char", "unsigned_char"):
+        return None
+    if is_char(s):
+        signed = is_signed(s)
+        return lambda v: fmt.format_char(v, signed)
+    return str
+
+
+def _compile_capture(inspector, args_text: list[tuple[str, str]],
+                     prints: list[tuple[str, "Captured"]], cfa: int | None,
+                     need_cfa: bool) -> _CapturePlan | None:
+    """Closures giving exactly the texts this hit printed (ARGS_TEXT, PRINTS), or None."""
+    from pydbg.engine.data import _summary
+    from pydbg.engine.hitcontext import ExpressionCompiler, Fallback, NotCompilable
+    from pydbg.engine.values import Value
+    reader = inspector.reader
+    if reader is None:
+        return None
+    target = inspector.target
+    compiler = ExpressionCompiler(inspector, target.read_memory)
+    raw = target.require_process().get_registers()._raw
+    opts = inspector.print_options()
+    params = reader.params()
+    if len(params) != len(args_text):
+        return None
+
+    def arg_printer(t):
+        return scalar_printer(t) or (lambda v: _summary(Value.from_int(t, v), opts))
+
+    def print_printer(t):
+        return scalar_printer(t) or (lambda v: inspector.format(Value.from_int(t, v)))
+
+    plan = _CapturePlan([], [], None)
+    try:
+        for var, (name, text) in zip(params, args_text):
+            compiled = compiler.compile_variable(var)
+            fmt = arg_printer(compiled.type)
+            if name != var.name or fmt(compiled.fn(raw)) != text:
+                return None
+            plan.args.append((name, compiled.fn, fmt))
+        for expr, captured in prints:
+            if captured.text is None:
+                return None
+            compiled = compiler.compile(inspector.evaluator().parse(expr))
+            fmt = print_printer(compiled.type)
+            if fmt(compiled.fn(raw)) != captured.text:
+                return None
+            plan.prints.append((expr, compiled.fn, fmt))
+        if need_cfa:
+            plan.cfa = compiler.function(compiler.cfa())
+            if plan.cfa(raw) != cfa:
+                return None
+    except (NotCompilable, Fallback, PydbgError):
+        return None
+    return plan     # (aggregate arguments are printed by the general path only)
+
+
 # ------------------------------------------------------------------------------ events
 
 @dataclass
@@ -81,6 +164,7 @@ class _Probe:
     return_kind: str | None = None      # int | float | void | other (None: no DWARF)
     return_size: int = 8
     return_type: Any = None
+    compiled: dict[int, Any] | None = None   # per address: hitcontext.CompiledEntry
 
 
 @dataclass
@@ -99,12 +183,19 @@ class Tracer:
 
     def __init__(self, target, *, returns: bool = False,
                  expressions: list[str] | tuple[str, ...] = (), capture: bool = True,
-                 backtrace: Callable[[], list[str]] | None = None) -> None:
+                 backtrace: Callable[[], list[str]] | None = None,
+                 sink: Callable[[TraceEvent], None] | None = None) -> None:
         self.target = target
         self.returns = returns
         self.expressions = list(expressions)
+        self._expressions_key = "\n".join(self.expressions)
         self.capture = capture
         self.backtrace = backtrace
+        # With a SINK, probe hits are reported inside Target.cont as they happen (no Stop
+        # per hit, see _report_hit) and events() yields only signals and the exit.
+        self.sink = sink
+        self._stop_regs: Any = None       # the Registers of the stop being reported
+        self._previous_report: Callable | None = None
         self.counts: dict[str, int] = {}
         self.order: list[str] = []
         self._labels: dict[int, tuple[str, bool]] = {}   # breakpoint number -> (label, line?)
@@ -187,6 +278,8 @@ class Tracer:
         # A user-level breakpoint, so the engine re-resolves it when libraries load.
         bp = self.target.add_breakpoint(spec)
         bp.extra["trace_label"] = label
+        if self.sink is not None:
+            bp.extra["report_only"] = True
         self._labels[bp.number] = (label, is_line)
         if label not in self.counts:
             self.counts[label] = 0
@@ -240,7 +333,45 @@ class Tracer:
 
     # -------------------------------------------------------------------- loop
     def events(self) -> Iterator[TraceEvent]:
-        """Continue the program, yielding an event per hit, until it exits or is killed."""
+        """Continue the program, yielding an event per hit, until it exits or is killed
+        (with a sink, hits go to the sink as they happen and only the rest is yielded)."""
+        target = self.target
+        previous = target.report_and_continue
+        if self.sink is not None:
+            target.report_and_continue = self._report_hit
+            self._previous_report = previous
+        try:
+            yield from self._events()
+        finally:
+            target.report_and_continue = previous
+
+    def _report_hit(self, bp: Breakpoint, event) -> None:
+        """A hit of a probe or of a return breakpoint, reported without a Stop."""
+        if bp.number not in self._labels and bp.extra.get("trace_return") is None:
+            if self._previous_report is not None:
+                self._previous_report(bp, event)
+            return
+        address = event.address if event.address is not None else event.pc
+        tid = event.tid
+        thread = self.thread_number(tid)
+        regs = self._registers(tid)
+        sink = self.sink
+        assert sink is not None
+        if regs is not self._stop_regs:
+            # The first breakpoint of this stop: a return here comes before new calls.
+            self._stop_regs = regs
+            if address in self._pending:
+                returned = self._on_return(address, tid, thread)
+                if returned is not None:
+                    sink(returned)
+        probe = self._probe(bp, address)
+        if probe is None:
+            return
+        self.counts[probe.label] += 1
+        if self.capture:
+            sink(self._on_call(probe, tid, thread))
+
+    def _events(self) -> Iterator[TraceEvent]:
         target = self.target
         while True:
             try:
@@ -284,25 +415,79 @@ class Tracer:
         return self.target.require_process().get_registers(tid)
 
     def _on_call(self, probe: _Probe, tid: int, thread: int) -> TraceEvent:
-        from pydbg.engine.data import Inspector
         depth = self._depth.get(tid, 0)
         event = TraceEvent("line" if probe.is_line else "call", thread, tid, probe.label,
                            probe.function, depth)
-        inspector = Inspector(self.target)     # frame 0 of this stop
+        target = self.target
+        address = self._registers(tid).rip
+        # Arguments and --print values come from closures compiled for this address
+        # (engine/hitcontext.py) when they can; the frame is built only when they cannot.
+        fast = self._fast_capture(probe, address, tid)
+        if fast is not None:
+            event.args, event.prints, cfa = fast
+        else:
+            inspector, cfa = self._capture_in_frame(probe, address, event)
+        if self.returns and not probe.is_line:
+            if not probe.planned:
+                self._plan_return(probe, inspector if fast is None else
+                                  self._frame_inspector())
+            self._expect_return(probe, tid, cfa)
+        return event
+
+    def _frame_inspector(self):
+        from pydbg.engine.data import Inspector
+        from pydbg.engine.hitcontext import hit_frame
+        return Inspector(self.target, frame=hit_frame(self.target))   # frame 0 of this hit
+
+    def _capture_in_frame(self, probe: _Probe, address: int, event: TraceEvent):
+        """Arguments and --print values read through the data engine in frame 0; then
+        compiles them for the next hits here (checked against what was just read)."""
+        from pydbg.engine.hitcontext import frame_is_fixed
+        inspector = self._frame_inspector()
+        args_text = None
         if not probe.is_line:
             try:
-                event.args = frame_arguments(inspector)
+                args_text = frame_arguments(inspector)
             except PydbgError as exc:
                 event.args = [("?", Captured(None, str(exc)))]
             else:
-                if event.args is not None:
-                    event.args = [(n, Captured(t)) for n, t in event.args]  # type: ignore
+                if args_text is not None:
+                    event.args = [(n, Captured(t)) for n, t in args_text]
         event.prints = [(expr, self._capture(inspector, expr)) for expr in self.expressions]
-        if self.returns and not probe.is_line:
-            if not probe.planned:
-                self._plan_return(probe, inspector)
-            self._expect_return(probe, tid)
-        return event
+        frame = inspector.frame
+        cfa = frame.cfa if frame is not None else None
+        entry = self._compiled_entry(probe, address)
+        if entry.compiled is None and entry.attempts < 3 and frame_is_fixed(frame) and \
+                (args_text is not None or probe.is_line):
+            entry.attempts += 1
+            entry.compiled = _compile_capture(inspector, args_text or [], event.prints, cfa,
+                                              self.returns and not probe.is_line)
+        return inspector, cfa
+
+    def _compiled_entry(self, probe: _Probe, address: int):
+        from pydbg.engine.hitcontext import current_entry
+        if probe.compiled is None:
+            probe.compiled = {}
+        return current_entry(probe.compiled, address, self.target, self._expressions_key)
+
+    def _fast_capture(self, probe: _Probe, address: int, tid: int):
+        """(args, prints, cfa) from the closures compiled for ADDRESS, or None."""
+        from pydbg.engine.hitcontext import Fallback
+        table = probe.compiled
+        entry = table.get(address) if table is not None else None
+        if entry is None or entry.compiled is None or \
+                not entry.is_current(self.target, self._expressions_key):
+            return None
+        plan = entry.compiled
+        raw = self._registers(tid)._raw
+        try:
+            args = None if probe.is_line else \
+                [(name, Captured(fmt(fn(raw)))) for name, fn, fmt in plan.args]
+            prints = [(expr, Captured(fmt(fn(raw)))) for expr, fn, fmt in plan.prints]
+            cfa = plan.cfa(raw) if plan.cfa is not None else None
+        except (Fallback, PydbgError):
+            return None
+        return args, prints, cfa
 
     def _capture(self, inspector, expr: str) -> Captured:
         try:
@@ -311,13 +496,8 @@ class Tracer:
             return Captured(None, str(exc).splitlines()[0] if str(exc) else "error")
 
     # ---------------------------------------------------------------- returns
-    def _expect_return(self, probe: _Probe, tid: int) -> None:
+    def _expect_return(self, probe: _Probe, tid: int, cfa: int | None) -> None:
         target = self.target
-        try:
-            frame = target.frames.frame(0)
-            cfa = frame.cfa if frame is not None else None
-        except PydbgError:
-            cfa = None
         if cfa is None:
             return
         try:
@@ -330,6 +510,9 @@ class Tracer:
         if return_address not in self._return_bps:
             bp = target.breakpoints.new(f"*{return_address:#x}", internal=True)
             bp.locations = [BreakpointLocation(return_address, "", return_address)]
+            bp.extra["trace_return"] = True
+            if self.sink is not None:
+                bp.extra["report_only"] = True
             self._return_bps[return_address] = bp
             target.sync_sites()
 

@@ -386,6 +386,9 @@ def is_bool(t: CType) -> bool:
 def is_char(t: CType) -> bool:
     """gdb's one-byte textual integer types (char, signed char, unsigned char, int8_t)."""
     t = strip_typedefs(t)
+    if isinstance(t, BaseType) and t.name in ("int8_t", "uint8_t") and \
+            t.encoding in ("signed", "unsigned"):
+        return False    # gdb's builtin int8_t (what `x` examines through) is no char
     return isinstance(t, BaseType) and t.byte_size == 1 and \
         t.encoding in ("signed_char", "unsigned_char", "signed", "unsigned", "UTF")
 

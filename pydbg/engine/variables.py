@@ -164,14 +164,8 @@ class FrameReader:
             debug = self.frame.debug
             if debug is None:
                 return None
-            cu = debug.dwarf.get_CU_at(location.cu.offset)
-            reader = location_lists_for(debug.dwarf)
-            try:
-                if location.cu.version >= 5:
-                    entries = reader._parse_v5(cu, location.offset)  # noqa: SLF001
-                else:
-                    entries = reader._parse_v4(cu, location.offset)  # noqa: SLF001
-            except PydbgError:
+            entries = _location_list(debug, location)
+            if entries is None:
                 return None
             at = self.frame.file_pc if pc is None else pc
             default = None
@@ -412,6 +406,28 @@ class FrameReader:
                 if v.name == name:
                     return v, b
         return None
+
+
+def _location_list(debug: DebugInfo, location: LocListRef) -> list | None:
+    """The entries of a location list, decoded once per image (every read of a variable
+    at every stop asks for them; None if the list is malformed)."""
+    cache = debug.__dict__.get("_pydbg_location_lists")
+    if cache is None:
+        cache = debug.__dict__["_pydbg_location_lists"] = {}
+    key = (location.cu.offset, location.offset)
+    if key in cache:
+        return cache[key]
+    cu = debug.dwarf.get_CU_at(location.cu.offset)
+    reader = location_lists_for(debug.dwarf)
+    try:
+        if location.cu.version >= 5:
+            entries = reader._parse_v5(cu, location.offset)  # noqa: SLF001
+        else:
+            entries = reader._parse_v4(cu, location.offset)  # noqa: SLF001
+    except PydbgError:
+        entries = None
+    cache[key] = entries
+    return entries
 
 
 def _signed64(v: int) -> int:

@@ -69,6 +69,7 @@ class Registers:
 
     __slots__ = ("_raw", "dirty")
     names = tuple(name for name, _ in pt.ptrace_registers_t._fields_)
+    _known = frozenset(names)          # written twice per breakpoint hit (rip)
 
     def __init__(self, raw: pt.ptrace_registers_t) -> None:
         self._raw = raw
@@ -81,7 +82,7 @@ class Registers:
             raise KeyError(name) from None
 
     def __setitem__(self, name: str, value: int) -> None:
-        if name not in self.names:
+        if name not in self._known:
             raise KeyError(name)
         setattr(self._raw, name, value & 0xFFFFFFFFFFFFFFFF)
         self.dirty = True
@@ -149,9 +150,16 @@ class Process:
         self.thread_callback: Callable[[str, int], None] | None = None
         self._mem_fd: int | None = None
         self._debug_regs_used = False
+        self._debug_values: dict[int, int] = {}   # DRn as last written, for new threads
+        # Watchpoint traps other threads reported while we stopped them: wait() gives them
+        # out before resuming anything (the write they report has happened already).
+        self._pending_events: list[StopEvent] = []
         # Step off a breakpoint by emulating its displaced instruction where the site has an
         # Emulation (one trap per hit); False always uses restore/single-step/re-insert.
         self.emulate_step_over = True
+        # Breakpoint events are plain frozen values: one per (site, thread) is reused for
+        # every hit there instead of building one per hit.
+        self._hit_events: dict[int, StopEvent] = {}
 
     # ----------------------------------------------------------------- creation
     @classmethod
@@ -375,7 +383,8 @@ class Process:
         if th.regs is not None and th.regs.dirty:
             _fast_ptrace(pt.PTRACE_SETREGS, th.tid, ctypes.addressof(th.regs._raw))
             th.regs.dirty = False
-            self.notify("set-registers", tid=th.tid)
+            if self.observer:
+                self.notify("set-registers", tid=th.tid)
 
     def get_pc(self, tid: int | None = None) -> int:
         return self.get_registers(tid).rip
@@ -409,16 +418,44 @@ class Process:
         th.xstate = buf.raw[:iov[1]]
         return th.xstate
 
+    def get_siginfo(self, tid: int | None = None) -> bytes:
+        """The 128-byte siginfo_t of the signal that stopped a thread (PTRACE_GETSIGINFO)."""
+        th = self.thread(tid)
+        buf = ctypes.create_string_buffer(128)
+        pt.ptrace(PTRACE_GETSIGINFO, th.tid, 0, ctypes.addressof(buf))
+        return buf.raw
+
+    def set_xstate(self, data: bytes, tid: int | None = None) -> None:
+        """Write the XSAVE area back (PTRACE_SETREGSET NT_X86_XSTATE): AVX/AVX-512 halves."""
+        th = self.thread(tid)
+        buf = ctypes.create_string_buffer(bytes(data), len(data))
+        iov = (ctypes.c_void_p * 2)(ctypes.addressof(buf), len(data))
+        th.xstate = None
+        pt.ptrace(PTRACE_GETREGSET + 1, th.tid, NT_X86_XSTATE, ctypes.addressof(iov))
+
     def read_debug_register(self, index: int, tid: int | None = None) -> int:
         th = self.thread(tid)
         return pt.ptrace_peekuser(th.tid, DEBUGREG_OFFSET + 8 * index) & 0xFFFFFFFFFFFFFFFF
 
     def write_debug_register(self, index: int, value: int) -> None:
-        """Write DRn in every thread (watchpoints are process-wide, like gdb's)."""
+        """Write DRn in every thread (watchpoints are process-wide, like gdb's); a clone
+        not stopped yet gets them at its first stop (Linux starts clones without any)."""
         self._debug_regs_used = True
+        self._debug_values[index] = value
         for th in self.threads.values():
-            pt.ptrace_pokeuser(th.tid, DEBUGREG_OFFSET + 8 * index, value)
+            if not th.running:
+                pt.ptrace_pokeuser(th.tid, DEBUGREG_OFFSET + 8 * index, value)
         self.notify("write-debug-register", index=index, value=value)
+
+    def _inherit_debug_registers(self, th: Thread) -> None:
+        """Linux starts a clone with no debug registers: give it the process's."""
+        for index in (0, 1, 2, 3, 7):   # addresses before DR7 enables them
+            if index in self._debug_values:
+                try:
+                    pt.ptrace_pokeuser(th.tid, DEBUGREG_OFFSET + 8 * index,
+                                       self._debug_values[index])
+                except pt.PtraceError:
+                    pass
 
     # ---------------------------------------------------------- breakpoint sites
     def create_site(self, address: int) -> BreakpointSite:
@@ -508,6 +545,11 @@ class Process:
         arrived, the process exited); otherwise None, and wait() gives the next event.
         """
         self._check_alive()
+        if self._pending_events and not sig:
+            # Another thread's watchpoint trap is still to be reported: nothing runs.
+            event = self._pending_events.pop(0)
+            self.current_tid = event.tid
+            return event
         th = self.thread(tid)
         how, event = self.step_over_breakpoint(th.tid, sig)
         if how == "stepped":
@@ -542,10 +584,14 @@ class Process:
             if event.is_exit:
                 return event
             self.current_tid = th.tid
-            self._stop_all_others(th)
+            if len(self.threads) > 1:
+                self._stop_all_others(th)
             return event
 
     def _waitpid_any(self) -> tuple[int, int]:
+        if len(self.threads) == 1:          # the common case, once per breakpoint hit
+            for th in self.threads.values():
+                return self._waitpid(th.tid, 0)
         running = [t for t in self.threads.values() if t.running]
         if len(self.threads) == 1 or len(running) == 1:
             th = running[0] if running else next(iter(self.threads.values()))
@@ -596,6 +642,7 @@ class Process:
             return self._ptrace_event(th, event_code, stepping)
         if sig == signal.SIGSTOP and (th.stop_requested or th.expect_initial_stop):
             if th.expect_initial_stop:
+                self._inherit_debug_registers(th)
                 # Announced now that it is stopped, so its registers (fs_base) can be read.
                 self._thread_notice("new", th.tid)
             th.stop_requested = th.expect_initial_stop = False
@@ -632,10 +679,22 @@ class Process:
         return None
 
     def _classify_trap(self, th: Thread, stepping: bool) -> StopEvent:
+        pc = self.get_pc(th.tid)
+        if not stepping and not self._debug_regs_used:
+            site = self.sites.get(pc - 1)
+            emu = site.emulation if site is not None and site.enabled else None
+            # Without single-step or debug registers, a SIGTRAP with the pc just past one
+            # of our int3 bytes is that int3 (one GETSIGINFO less per hit) -- unless the
+            # thread can be at site+1 without executing it: when the displaced instruction
+            # is one byte long (push %rbp, nop), after stepping over it, a kill(SIGTRAP)
+            # lands there too, and only si_code tells. (Sites are instruction starts; the
+            # length is the one the step-over emulation decoded.)
+            if emu is not None and emu.length > 1:
+                th.regs["rip"] = pc - 1    # written back with the next resume
+                return self._breakpoint_event(th.tid, pc - 1)
         info = pt.siginfo()
         _fast_ptrace(PTRACE_GETSIGINFO, th.tid, ctypes.addressof(info))
         code = info.si_code
-        pc = self.get_pc(th.tid)
         dr6 = None
         if self._debug_regs_used:
             dr6 = self.read_debug_register(6, th.tid)
@@ -645,10 +704,17 @@ class Process:
         if code in (SI_KERNEL, TRAP_BRKPT) and self.enabled_site_at(pc - 1) is not None:
             # Written back with the next resume: a hit that only continues costs one SETREGS.
             self.get_registers(th.tid)["rip"] = pc - 1
-            return StopEvent(StopReason.BREAKPOINT, th.tid, pc=pc - 1, address=pc - 1)
+            return self._breakpoint_event(th.tid, pc - 1)
         if stepping and code in (TRAP_TRACE, TRAP_BRKPT, TRAP_HWBKPT):
             return StopEvent(StopReason.SINGLE_STEP, th.tid, pc=pc)
         return StopEvent(StopReason.SIGNAL, th.tid, pc=pc, signal=signal.SIGTRAP)
+
+    def _breakpoint_event(self, tid: int, address: int) -> StopEvent:
+        event = self._hit_events.get(address)
+        if event is None or event.tid != tid:
+            event = self._hit_events[address] = StopEvent(StopReason.BREAKPOINT, tid,
+                                                          pc=address, address=address)
+        return event
 
     def _wait_thread(self, th: Thread) -> StopEvent:
         """Wait for one thread that was resumed alone (single-step)."""
@@ -691,6 +757,7 @@ class Process:
             sig = os.WSTOPSIG(status)
             if sig == signal.SIGSTOP and (other.stop_requested or other.expect_initial_stop):
                 if other.expect_initial_stop:
+                    self._inherit_debug_registers(other)
                     other.expect_initial_stop = False
                     self._thread_notice("new", other.tid)
                 else:
@@ -711,6 +778,13 @@ class Process:
                 if self.enabled_site_at(pc - 1) is not None:
                     self.set_pc(pc - 1, other.tid)
                     return
+                if self._debug_regs_used:
+                    dr6 = self.read_debug_register(6, other.tid)
+                    if dr6 & 0xF:
+                        pt.ptrace_pokeuser(other.tid, DEBUGREG_OFFSET + 8 * 6, 0)
+                        self._pending_events.append(StopEvent(
+                            StopReason.WATCHPOINT, other.tid, pc=pc, debug_status=dr6))
+                        return
             other.pending_signal = sig
 
     # ------------------------------------------------------------- termination

@@ -6,6 +6,7 @@ All addresses are file (link-time) addresses; the engine adds the load bias.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import os
 import struct
@@ -18,6 +19,7 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
 from pydbg.errors import SymbolError
+from pydbg.symbols.demangle import print_name
 from pydbg.symbols.debugfile import (DEFAULT_DEBUG_DIRS, DebugLink, find_debug_file,
                                      read_build_id, read_debuglink)
 from pydbg.symbols.functions import (Block, CuScopes, FunctionInfo, analyze_amd64_prologue,
@@ -546,8 +548,12 @@ class ElfImage:
             hi = best_zero
         return msyms[hi] if hi >= 0 else None
 
-    def symbolize(self, address: int) -> tuple[Symbol, int] | None:
-        """(symbol, offset) for gdb's `<sym+off>`, or None outside any symbol."""
+    def symbolize(self, address: int, print_names: bool = False
+                  ) -> tuple[Symbol, int] | None:
+        """(symbol, offset) for gdb's `<sym+off>`, or None outside any symbol.
+
+        PRINT_NAMES gives an ELF symbol gdb's print name (`calls` for `calls.0`), as
+        gdb's value printer and `info symbol` show it; `x` and disassembly do not."""
         m = self._lookup_minsym_by_pc(address)
         # gdb 13's build_address_symbolic names code by its DWARF function (glibc's
         # __GI_raise, not the ELF alias raise), offsets from its entry pc (negative in a
@@ -564,7 +570,24 @@ class ElfImage:
             return sym, address - block.entry_pc
         if m is None:
             return None
+        if print_names:
+            name = print_name(m.symbol.name)
+            if name != m.symbol.name:
+                return dataclasses.replace(m.symbol, name=name), address - m.symbol.address
         return m.symbol, address - m.symbol.address
+
+    def minimal_symbol_at(self, address: int, print_names: bool = True
+                          ) -> tuple[Symbol, int, str] | None:
+        """gdb's lookup_minimal_symbol_by_pc_section over ELF symbols only (no DWARF):
+        (symbol, offset, section name) for `info symbol`, or None."""
+        sec = self.section_at(address)
+        m = self._lookup_minsym_by_pc(address) if sec is not None else None
+        if m is None:
+            return None
+        sym = m.symbol
+        if print_names:
+            sym = dataclasses.replace(sym, name=print_name(sym.name))
+        return sym, address - m.symbol.address, sec.name
 
     # ----- DWARF plumbing -----
 

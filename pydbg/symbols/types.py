@@ -87,6 +87,7 @@ class ArrayType(CType):
     element: CType
     dims: list[int | None]
     dynamic: list[object | None] = field(default_factory=list)
+    vector: bool = False    # gdb's vector types (registers, $_siginfo._pad)
 
     @property
     def target(self) -> CType:
@@ -371,6 +372,17 @@ def _modifier(quals: frozenset[str], pre_space: bool, post_space: bool) -> str:
     return (" " if pre_space else "") + " ".join(words) + (" " if post_space else "")
 
 
+# gdb's flag types of the x86 registers: (bit, field name) as `ptype $eflags` lists them.
+FLAG_FIELDS: dict[str, tuple[tuple[int, str], ...]] = {
+    "i386_eflags": ((0, "CF"), (1, ""), (2, "PF"), (4, "AF"), (6, "ZF"), (7, "SF"),
+                    (8, "TF"), (9, "IF"), (10, "DF"), (11, "OF"), (14, "NT"), (16, "RF"),
+                    (17, "VM"), (18, "AC"), (19, "VIF"), (20, "VIP"), (21, "ID")),
+    "i386_mxcsr": ((0, "IE"), (1, "DE"), (2, "ZE"), (3, "OE"), (4, "UE"), (5, "PE"),
+                   (6, "DAZ"), (7, "IM"), (8, "DM"), (9, "ZM"), (10, "OM"), (11, "UM"),
+                   (12, "PM"), (15, "FZ")),
+}
+
+
 def _dim_text(a: ArrayType) -> str:
     if a.is_variable_length(0):
         return "variable length"
@@ -392,7 +404,8 @@ class _Printer:
             t = check_typedef(t)
         quals, bare = _peel(t)
         out = self.base(t, show, level)
-        is_decl = isinstance(bare, (PointerType, FunctionType, ArrayType))
+        is_decl = isinstance(bare, (PointerType, FunctionType)) or \
+            (isinstance(bare, ArrayType) and not bare.vector)
         if varstring or ((show > 0 or _name(bare) is None) and is_decl):
             out += " "
         out += self.prefix(t, show, False, bool(varstring))
@@ -421,6 +434,11 @@ class _Printer:
             return self.enum(bare, quals, show)
         if isinstance(bare, VoidType):
             return bare.name     # gdb prints no qualifier here: ptype `const void *` is `void *`
+        if isinstance(bare, BaseType) and bare.encoding == "flags" and show > 0 and \
+                bare.name in FLAG_FIELDS:
+            body = "".join(f"{'':{level + 4}}bool {n + ' ' if n else ''}@{bit};\n"
+                           for bit, n in FLAG_FIELDS[bare.name])
+            return f"flag {bare.name} {{\n{body}{'':{level}}}}"
         return _modifier(quals, False, True) + (_name(bare) or "<unnamed type>")
 
     def composite(self, t: CompositeType, quals: frozenset[str], show: int, level: int) -> str:
@@ -488,6 +506,9 @@ class _Printer:
         if _name(bare) is not None and show <= 0:
             return ""
         if isinstance(bare, ArrayType):
+            if bare.vector:
+                return ((")" if passed_ptr else "") + " __attribute__ ((vector_size("
+                        + _dim_text(bare) + ")))" + self.suffix(bare.target, show, False))
             return ((")" if passed_ptr else "") + "[" + _dim_text(bare) + "]"
                     + self.suffix(bare.target, show, False))
         if isinstance(bare, PointerType):

@@ -6,7 +6,7 @@ import re
 import sys
 from typing import TYPE_CHECKING
 
-from pydbg.cli.commands.registry import command, prefix_command
+from pydbg.cli.commands.registry import command, prefix_command, prefix_table
 from pydbg.cli.commands.running import breakpoint_set_message
 from pydbg.engine.breakpoints import Breakpoint
 from pydbg.errors import CommandError, SymbolError
@@ -104,7 +104,12 @@ def parse_numbers(arg: str, what: str = "breakpoint") -> list[int]:
     return numbers
 
 
-@command("delete", group="breakpoints", aliases=("d",))
+# delete/disable/enable are prefix commands (`delete display 2`) that also take numbers.
+for _prefix in ("delete", "disable", "enable"):
+    prefix_table(_prefix)
+
+
+@command("delete", group="breakpoints", aliases=("d",), allow_unknown_sub=True)
 def cmd_delete(session: "Session", arg: str) -> None:
     """Delete all or some breakpoints.
     Usage: delete [BREAKPOINTNUM]...
@@ -155,7 +160,7 @@ def _set_enabled(session: "Session", arg: str, enabled: bool) -> None:
     session.target.sync_sites()
 
 
-@command("disable", group="breakpoints", aliases=("disa", "dis"))
+@command("disable", group="breakpoints", aliases=("disa", "dis"), allow_unknown_sub=True)
 def cmd_disable(session: "Session", arg: str) -> None:
     """Disable all or some breakpoints.
     Usage: disable [BREAKPOINTNUM]...
@@ -163,12 +168,49 @@ def cmd_disable(session: "Session", arg: str) -> None:
     _set_enabled(session, arg, False)
 
 
-@command("enable", group="breakpoints", aliases=("en",))
+@command("enable", group="breakpoints", aliases=("en",), allow_unknown_sub=True)
 def cmd_enable(session: "Session", arg: str) -> None:
     """Enable all or some breakpoints.
     Usage: enable [BREAKPOINTNUM]...
            enable delete BREAKPOINTNUM...   (delete when hit next)"""
     _set_enabled(session, arg, True)
+
+
+@command("display", group="data", prefix="delete")
+def cmd_delete_display(session: "Session", arg: str) -> None:
+    """Cancel some expressions to be displayed when program stops.
+    Usage: delete display [NUM]...
+    With no argument, cancels every display (after confirmation)."""
+    from pydbg.cli.commands.variables import cmd_undisplay
+    cmd_undisplay(session, arg)
+
+
+def _enable_displays(session: "Session", arg: str, enabled: bool) -> None:
+    from pydbg.cli.commands.variables import _displays, _map_displays
+
+    def apply(state, d) -> None:
+        d.enabled = enabled
+    if not arg.strip():
+        for d in _displays(session).items:
+            d.enabled = enabled
+        return
+    _map_displays(session, arg, apply)
+
+
+@command("display", group="data", prefix="disable")
+def cmd_disable_display(session: "Session", arg: str) -> None:
+    """Disable some expressions to be displayed when program stops.
+    Usage: disable display [NUM]...
+    With no argument, disables every display."""
+    _enable_displays(session, arg, False)
+
+
+@command("display", group="data", prefix="enable")
+def cmd_enable_display(session: "Session", arg: str) -> None:
+    """Enable some expressions to be displayed when program stops.
+    Usage: enable display [NUM]...
+    With no argument, enables every display."""
+    _enable_displays(session, arg, True)
 
 
 def _one_breakpoint(session: "Session", word: str) -> Breakpoint:
@@ -237,22 +279,29 @@ def breakpoint_table_lines(session: "Session", bps: list[Breakpoint]) -> list[st
     watch_kinds = ("hw watchpoint", "read watchpoint", "acc watchpoint", "watchpoint")
     # gdb sizes the Address column for the widest address shown: with only pending
     # breakpoints (no location at all) it is 10 columns, not 18.
-    width = 19 if any(bp.locations or bp.kind in watch_kinds for bp in bps) else 11
-    lines = [f"Num     Type           Disp Enb {'Address':<{width}}What"]
+    # A hardware watchpoint has locations (gdb's 64-bit address column) only while the
+    # program runs; the Type column widens for "read watchpoint".
+    running = session.target.is_running
+    width = 19 if any(bp.locations or (bp.kind in watch_kinds and running)
+                      for bp in bps) else 11
+    type_width = max([15] + [len(bp.kind) + 1 for bp in bps])
+    lines = [f"Num     {'Type':<{type_width}}Disp Enb {'Address':<{width}}What"]
     for bp in bps:
         disp = "del" if bp.temporary else ("dis" if bp.extra.get("once") else "keep")
         enb = "y" if bp.enabled else "n"
-        if bp.kind in ("hw watchpoint", "read watchpoint", "acc watchpoint", "watchpoint"):
-            lines.append(f"{bp.number:<8}{bp.kind:<15}{disp:<5}{enb:<4}{'':<19}{bp.spec}")
+        if bp.kind in watch_kinds:
+            lines.append(f"{bp.number:<8}{bp.kind:<{type_width}}{disp:<5}{enb:<4}"
+                         f"{'':<{width}}{bp.spec}")
         elif not bp.locations:
-            lines.append(f"{bp.number:<8}{bp.kind:<15}{disp:<5}{enb:<4}{'<PENDING>':<{width}}{bp.spec}")
+            lines.append(f"{bp.number:<8}{bp.kind:<{type_width}}{disp:<5}{enb:<4}{'<PENDING>':<{width}}{bp.spec}")
         elif len(bp.locations) == 1:
             loc = bp.locations[0]
             addr = loc.address if loc.address is not None else loc.file_address
-            lines.append(f"{bp.number:<8}{bp.kind:<15}{disp:<5}{enb:<4}"
-                         f"{'0x%016x' % addr:<19}{_what(session, loc)}".rstrip())
+            # gdb keeps the column's trailing space when there is nothing to say.
+            lines.append(f"{bp.number:<8}{bp.kind:<{type_width}}{disp:<5}{enb:<4}"
+                         f"{'0x%016x' % addr:<19}{_what(session, loc)}")
         else:
-            lines.append(f"{bp.number:<8}{bp.kind:<15}{disp:<5}{enb:<4}{'<MULTIPLE>':<19}")
+            lines.append(f"{bp.number:<8}{bp.kind:<{type_width}}{disp:<5}{enb:<4}{'<MULTIPLE>':<19}")
         if bp.condition:
             lines.append(f"\tstop only if {bp.condition}")
         if bp.hit_count:
@@ -266,7 +315,7 @@ def breakpoint_table_lines(session: "Session", bps: list[Breakpoint]) -> list[st
             for i, loc in enumerate(bp.locations, 1):
                 addr = loc.address if loc.address is not None else loc.file_address
                 enb = "y" if loc.enabled else "n"
-                lines.append(f"{f'{bp.number}.{i}':<28}{enb:<4}{'0x%016x' % addr:<19}"
+                lines.append(f"{f'{bp.number}.{i}':<{type_width + 13}}{enb:<4}{'0x%016x' % addr:<19}"
                              f"{_what(session, loc)}".rstrip())
     return lines
 
@@ -290,6 +339,12 @@ def cmd_info_breakpoints(session: "Session", arg: str) -> None:
         return
     for line in breakpoint_table_lines(session, bps):
         session.out(line)
+    # gdb leaves $_ (and `x`) at the (first) location of the last breakpoint listed.
+    last = [bp.locations[0] for bp in bps if bp.locations]
+    if last:
+        loc = last[-1]
+        session.set_next_address(loc.address if loc.address is not None
+                                 else loc.file_address)
 
 
 prefix_command("breakpoint", parent="set", group="breakpoints",

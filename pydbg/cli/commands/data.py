@@ -86,6 +86,9 @@ def cmd_x(session: "Session", arg: str) -> None:
         address = state.next_address
     else:
         raise CommandError("Argument required (starting display address).")
+    if not arg.strip() and state.last_count > 0:
+        spec = fmt.XSpec(state.last_count, spec.fmt, spec.unit, spec.rest)
+    state.last_count = spec.count
     examine(session, spec, address)
 
 
@@ -97,10 +100,13 @@ def examine(session: "Session", spec: "fmt.XSpec", address: int) -> None:
     if spec.fmt == "i":
         next_address = _examine_instructions(session, address, spec.count)
         state.fmt, state.next_address = "i", next_address
+        _set_examined(session, state.last_address, spec)
         return
     try:
+        settings = target.settings    # x/s follows `set print elements/repeats` (0: none)
         result = fmt.format_x(address, target.read_memory, spec.count, spec.fmt, spec.unit,
-                              symbolize)
+                              symbolize, print_elements=settings.print_elements,
+                              repeat_threshold=settings.print_repeats)
     except fmt.ExamineError as exc:
         for line in exc.lines:
             session.out(line)
@@ -127,15 +133,25 @@ def _set_examined(session: "Session", address: int | None, spec: "fmt.XSpec") ->
     """gdb's $_ (last address examined, typed) and $__ (its contents)."""
     from pydbg.engine.evaluate import INT, LONG, SCHAR, SHORT
     from pydbg.engine.values import Value
-    from pydbg.symbols.types import PointerType, TypedefType
-    if address is None or spec.fmt in ("s", "i", "a"):
+    from pydbg.symbols.types import BaseType, PointerType
+    if address is None:
         return
     unit = spec.unit or session.x_state.unit
+    # gdb examines strings and instructions through int8_t, addresses as int64_t;
+    # a string's or instruction's contents stay lazy, so $__ is void.
+    if spec.fmt in ("s", "i"):
+        unit = "b"
+    elif unit == "a":
+        unit = "g"
     base = {"b": SCHAR, "h": SHORT, "w": INT, "g": LONG}.get(unit)
     if base is None:
         return
-    t = TypedefType(_X_TYPES[unit], base)
+    # gdb's builtin intN_t are plain integers (an int8_t * is no string).
+    t = BaseType(_X_TYPES[unit], base.size, "signed")
     session.convenience["_"] = Value.from_int(PointerType(t), address)
+    if spec.fmt in ("s", "i"):
+        session.convenience.pop("__", None)
+        return
     try:
         data = session.target.read_memory(address, base.size)
         session.convenience["__"] = Value.from_bytes(t, data)
@@ -154,6 +170,7 @@ def _examine_instructions(session: "Session", address: int, count: int) -> int:
             raise MemoryAccessError(addr)
         insn = insns[0]
         session.out(_instruction_line(session, insn, pc, label_style="x"))
+        session.x_state.last_address = insn.address
         addr += insn.size
     return addr
 
@@ -283,19 +300,61 @@ def cmd_info_registers(session: "Session", arg: str) -> None:
     target = session.target
     if not target.is_running:
         raise CommandError("The program has no registers now.")
+    _print_registers(session, arg.split() if arg.strip() else None)
+
+
+def _print_registers(session: "Session", names: list[str] | None) -> None:
+    """Rows for NAMES (general registers by default); x87/SSE/AVX ones by fpregs."""
+    from pydbg.engine import fpregs
+    target = session.target
     values = session.frame_registers()
-    names = arg.split() if arg.strip() else None
-    try:
-        lines = fmt.format_registers(values, names, target.symbolic_suffix)
-    except fmt.FormatErrorWithOutput as exc:
-        for line in exc.lines:
+    fp = target.fp_registers()
+    features = fp.features()
+    inspector = session.inspector()
+    plain: list[str] = []
+
+    def flush() -> None:
+        if not plain:
+            return
+        try:
+            lines = fmt.format_registers(values, list(plain), target.symbolic_suffix)
+        except fmt.FormatErrorWithOutput as exc:
+            for line in exc.lines:
+                session.out(line)
+            raise
+        plain.clear()
+        for line in lines:
             session.out(line)
-        raise
-    for line in lines:
-        session.out(line)
+
+    for name in names or [None]:
+        if name is None:
+            plain.extend(fmt.default_register_names(values))
+            continue
+        bare = name[1:] if name.startswith("$") else name
+        group = features.group(bare)
+        wanted = group if group is not None else \
+            [bare] if fpregs.is_fp_register(bare, features) else None
+        if wanted is None:
+            plain.append(name)
+            continue
+        flush()
+        for reg in wanted:
+            session.out(fpregs.register_row(reg, fp.value(reg), inspector.format))
+    flush()
 
 
 @command("all-registers", group="data", prefix="info")
 def cmd_info_all_registers(session: "Session", arg: str) -> None:
-    """List of all registers and their contents (general registers for now)."""
-    cmd_info_registers(session, arg)
+    """List of all registers and their contents, for selected stack frame.
+    Usage: info all-registers [NAME...]"""
+    from pydbg.arch.x86_64 import GENERAL_REGISTERS, MASK_REGISTERS
+    target = session.target
+    if not target.is_running:
+        raise CommandError("The program has no registers now.")
+    if arg.strip():
+        _print_registers(session, arg.split())
+        return
+    features = target.fp_registers().features()
+    x87, vectors = features.all_registers_tail()
+    masks = list(MASK_REGISTERS) if features.avx512 else []
+    _print_registers(session, list(GENERAL_REGISTERS) + x87 + masks + vectors)

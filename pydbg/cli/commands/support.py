@@ -6,7 +6,8 @@ import os
 import subprocess
 from typing import TYPE_CHECKING
 
-from pydbg.cli.commands.registry import TOP, CommandTable, command, prefix_table
+from pydbg.cli.commands.registry import (TOP, CommandTable, command, prefix_command,
+                                         prefix_table)
 from pydbg.errors import CommandError
 from pydbg.ptrace import iter_maps
 
@@ -208,8 +209,112 @@ def _ignored_setting(name: str) -> None:
     command(name, group="support", prefix="set")(handler)
 
 
-for _name in ("pagination", "height", "width", "print", "verbose", "logging", "style"):
+for _name in ("pagination", "height", "width", "verbose", "logging", "style"):
     _ignored_setting(_name)
+
+
+# ------------------------------------------------------------------ set/show print
+# gdb's other `set print` settings: accepted (scripts set them) but without effect here.
+_OTHER_PRINT_SETTINGS = (
+    "address", "array", "array-indexes", "asm-demangle", "demangle", "entry-values",
+    "finish", "frame-arguments", "frame-info", "inferior-events", "max-depth",
+    "max-symbolic-offset", "memory-tag-violations", "nibbles", "null-stop", "object",
+    "pascal_static-members", "raw-frame-arguments", "raw-values", "sevenbit-strings",
+    "static-members", "symbol", "symbol-filename", "symbol-loading", "thread-events", "type",
+    "union", "vtbl")
+
+
+def _print_prefix_handler(verb: str):
+    def handler(session: "Session", arg: str) -> None:
+        word = arg.split()[0] if arg.split() else ""
+        if not word:
+            if verb == "show":
+                for name in ("elements", "pretty", "repeats"):
+                    session.out(f"print {name}:  {_SHOW_PRINT[name](session)}")
+                return
+            session.out("List of set print subcommands:\n")
+            for name in prefix_table("set print").names():
+                cmd = prefix_table("set print").commands[name]
+                session.out(f"set print {name} -- {cmd.summary}")
+            return
+        if any(name.startswith(word) for name in _OTHER_PRINT_SETTINGS):
+            return
+        raise CommandError(f"Undefined {verb} print command: \"{arg.strip()}\".  "
+                           f"Try \"help {verb} print\".")
+    return handler
+
+
+prefix_command("print", parent="set", group="data", aliases=("p", "pr"),
+               handler=_print_prefix_handler("set"), allow_unknown_sub=True,
+               doc="Generic command for setting how things print.")
+prefix_command("print", parent="show", group="data", aliases=("p", "pr"),
+               handler=_print_prefix_handler("show"), allow_unknown_sub=True,
+               doc="Generic command for showing print settings.")
+
+
+def _limit(session: "Session", arg: str) -> int:
+    """gdb's var_uinteger: a number or "unlimited" (shown and stored as 0)."""
+    text = arg.strip()
+    if not text:
+        raise CommandError("Argument required (integer to set it to, or \"unlimited\").")
+    if "unlimited".startswith(text) and len(text) >= 1 and text[0] == "u":
+        return 0
+    n = session.evaluate_int(text)
+    if n < 0 or n >= 0xFFFFFFFF:
+        raise CommandError(f"integer {n} out of range")
+    return n
+
+
+def _limit_text(n: int) -> str:
+    return "unlimited" if n == 0 else str(n)
+
+
+_SHOW_PRINT = {
+    "elements": lambda s: "Limit on string chars or array elements to print is "
+                          f"{_limit_text(s.target.settings.print_elements)}.",
+    "repeats": lambda s: "Threshold for repeated print elements is "
+                         f"{_limit_text(s.target.settings.print_repeats)}.",
+    "pretty": lambda s: "Pretty formatting of structures is "
+                        f"{'on' if s.target.settings.print_pretty else 'off'}.",
+}
+
+
+@command("elements", group="data", prefix="set print")
+def cmd_set_print_elements(session: "Session", arg: str) -> None:
+    """Set limit on string chars or array elements to print.
+    "unlimited" causes there to be no limit."""
+    session.target.settings.print_elements = _limit(session, arg)
+
+
+@command("repeats", group="data", prefix="set print")
+def cmd_set_print_repeats(session: "Session", arg: str) -> None:
+    """Set threshold for repeated print elements.
+    "unlimited" causes all elements to be individually printed."""
+    session.target.settings.print_repeats = _limit(session, arg)
+
+
+@command("pretty", group="data", prefix="set print")
+def cmd_set_print_pretty(session: "Session", arg: str) -> None:
+    """Set pretty formatting of structures."""
+    session.target.settings.print_pretty = _parse_bool(arg)
+
+
+@command("elements", group="data", prefix="show print")
+def cmd_show_print_elements(session: "Session", arg: str) -> None:
+    """Show limit on string chars or array elements to print."""
+    session.out(_SHOW_PRINT["elements"](session))
+
+
+@command("repeats", group="data", prefix="show print")
+def cmd_show_print_repeats(session: "Session", arg: str) -> None:
+    """Show threshold for repeated print elements."""
+    session.out(_SHOW_PRINT["repeats"](session))
+
+
+@command("pretty", group="data", prefix="show print")
+def cmd_show_print_pretty(session: "Session", arg: str) -> None:
+    """Show pretty formatting of structures."""
+    session.out(_SHOW_PRINT["pretty"](session))
 
 
 # ------------------------------------------------------------------------ info
