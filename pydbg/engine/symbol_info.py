@@ -6,7 +6,6 @@ pydbg/cli/commands/symbols_info.py.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,7 +13,6 @@ from pydbg.arch.x86_64 import DWARF_TO_NAME
 from pydbg.errors import ExpressionError, PydbgError, SymbolError
 from pydbg.symbols.debuginfo import LocListRef
 from pydbg.symbols.dwarf_expr import ByteReader, decode
-from pydbg.symbols.lines import matches_filename
 
 if TYPE_CHECKING:
     from pydbg.engine.data import Inspector
@@ -26,17 +24,18 @@ if TYPE_CHECKING:
 def info_symbol(target: "Target", address: int, arg: str) -> list[str]:
     """gdb's info_symbol_command: `add + 4 in section .text [of FILE]` per matching image."""
     out: list[str] = []
-    if target.is_running:
-        if not target.images:
-            target.image_for_address(address)   # loads the image list
+    if target.is_running and not target.images:
+        target.image_for_address(address)   # loads the image list
+    if target.images:       # while running, and (as in gdb) after the program exits
         images = [(img.image, img.bias, _objfile_name(target, img)) for img in target.images]
     elif target.exe_image is not None:
-        images = [(target.exe_image, 0, target.executable or str(target.exe_image.path))]
+        images = [(target.exe_image, target.static_bias(),
+                   target.executable or str(target.exe_image.path))]
     else:
         images = []
     # gdb names the file only when more than one objfile is loaded (a running program
     # always has the dynamic linker or the vDSO as well).
-    multi = target.is_running
+    multi = bool(target.images)
     for image, bias, name in images:
         try:
             found = image.minimal_symbol_at(address - bias)
@@ -76,8 +75,9 @@ def info_address(inspector: "Inspector", name: str) -> str:
     glob = program.find_global(name, frame=ctx)
     fn = program.find_function(name)
     if glob is not None:
-        var, bias, _image = glob
-        return f'Symbol "{name}" is {_describe_variable(inspector, var, bias)}.'
+        var, bias, image = glob
+        objfile = target.executable if image is target.exe_image else str(image.path)
+        return f'Symbol "{name}" is {_describe_variable(inspector, var, bias, objfile)}.'
     if fn is not None:
         func, bias, _image = fn
         entry = (func.entry_pc if func.entry_pc is not None else func.ranges[0][0]) + bias
@@ -89,7 +89,8 @@ def info_address(inspector: "Inspector", name: str) -> str:
     raise ExpressionError(f'No symbol "{name}" in current context.')
 
 
-def _describe_variable(inspector: "Inspector", var, bias: int) -> str:
+def _describe_variable(inspector: "Inspector", var, bias: int,
+                       objfile: str | None = None) -> str:
     if var.const_value is not None:
         return "constant"
     if var.static_address is not None:
@@ -106,26 +107,67 @@ def _describe_variable(inspector: "Inspector", var, bias: int) -> str:
             frame_base = None
     if isinstance(loc, LocListRef):
         debug = ctx.debug if ctx is not None else None
-        entries = _loclist_entries(debug, loc) if debug is not None else []
+        items = _loclist_items(debug, loc) if debug is not None else []
         text = "multi-location:\n"
-        for e in entries:
-            if e.is_default:
+        for item in items:
+            if item[0] == "base":
+                # gdb 13 prints the (unrelocated) base with no line break after it.
+                text += f"  Base address {item[1]:#x}"
                 continue
-            text += (f"  Range {e.low + bias:#x}-{e.high + bias:#x}: "
-                     f"{describe_location(bytes(e.expr), frame_base)}\n")
+            _, low, high, expr = item
+            text += (f"  Range {low + bias:#x}-{high + bias:#x}: "
+                     f"{describe_location(bytes(expr), frame_base, objfile)}\n")
         return text
-    return describe_location(bytes(loc), frame_base)
+    return describe_location(bytes(loc), frame_base, objfile)
 
 
-def _loclist_entries(debug, loc: LocListRef):
-    from pydbg.symbols.loclists import location_lists_for
+def _loclist_items(debug, loc: LocListRef) -> list[tuple]:
+    """("base", address) and ("range", low, high, expr) in list order (file addresses):
+    gdb's loclist_describe_location shows base-address entries too."""
+    from pydbg.symbols import loclists as ll
     cu = debug.dwarf.get_CU_at(loc.cu.offset)
-    reader = location_lists_for(debug.dwarf)
+    reader = ll.location_lists_for(debug.dwarf)
     try:
-        if loc.cu.version >= 5:
-            return reader._parse_v5(cu, loc.offset)  # noqa: SLF001
-        return reader._parse_v4(cu, loc.offset)  # noqa: SLF001
-    except PydbgError:
+        if loc.cu.version < 5:
+            return [("range", e.low, e.high, e.expr)
+                    for e in reader._parse_v4(cu, loc.offset)  # noqa: SLF001
+                    if not e.is_default]
+        entries = iter(reader._parse_v5(cu, loc.offset))  # noqa: SLF001
+        # Walk the raw list again only to see where its base-address entries are.
+        r = ByteReader(reader._loclists, loc.offset)  # noqa: SLF001
+        size = cu.header.address_size
+        items: list[tuple] = []
+        while True:
+            kind = r.u8()
+            if kind == ll.DW_LLE_end_of_list:
+                return items
+            if kind == ll.DW_LLE_base_addressx:
+                items.append(("base", reader._address(cu, r.uleb())))  # noqa: SLF001
+                continue
+            if kind == ll.DW_LLE_base_address:
+                items.append(("base", r.uint(size)))
+                continue
+            if kind == ll.DW_LLE_GNU_view_pair:
+                r.uleb()
+                r.uleb()
+                continue
+            if kind in (ll.DW_LLE_startx_endx, ll.DW_LLE_offset_pair):
+                r.uleb()
+                r.uleb()
+            elif kind == ll.DW_LLE_startx_length:
+                r.uleb()
+                r.uleb()
+            elif kind == ll.DW_LLE_start_end:
+                r.uint(size)
+                r.uint(size)
+            elif kind == ll.DW_LLE_start_length:
+                r.uint(size)
+                r.uleb()
+            r.bytes(r.uleb())
+            e = next(entries)
+            if not e.is_default:
+                items.append(("range", e.low, e.high, e.expr))
+    except (PydbgError, StopIteration):
         return []
 
 
@@ -147,7 +189,8 @@ def _piece_end(data: bytes, pos: int) -> bool:
     return pos >= len(data) or data[pos] in (_OP_PIECE, _OP_BIT_PIECE)
 
 
-def _describe_piece(data: bytes, pos: int, frame_base) -> tuple[str, int]:
+def _describe_piece(data: bytes, pos: int, frame_base, objfile: str | None = None
+                    ) -> tuple[str, int]:
     """gdb's locexpr_describe_location_piece: (text, new position); ("", pos) if unknown."""
     op = data[pos]
     if 0x50 <= op <= 0x6F:
@@ -180,14 +223,15 @@ def _describe_piece(data: bytes, pos: int, frame_base) -> tuple[str, int]:
     if op in (_OP_ADDR, _OP_CONST8U) and pos + 9 < len(data) and data[pos + 9] in _OP_TLS \
             and _piece_end(data, pos + 10):
         offset = int.from_bytes(data[pos + 1:pos + 9], "little")
-        return f"a thread-local variable at offset {offset:#x} in the thread-local storage", \
-            pos + 10
+        where = f" for `{objfile}'" if objfile else ""
+        return (f"a thread-local variable at offset {offset:#x} in the thread-local "
+                f"storage{where}"), pos + 10
     if 0x30 <= op <= 0x4F and pos + 1 < len(data) and data[pos + 1] == _OP_STACK_VALUE:
         return f"the constant {op - 0x30}", pos + 2
     return "", pos
 
 
-def describe_location(data: bytes, frame_base=None) -> str:
+def describe_location(data: bytes, frame_base=None, objfile: str | None = None) -> str:
     """gdb's locexpr_describe_location_1: plain words where it can, else a disassembly."""
     out = ""
     pos = 0
@@ -197,7 +241,7 @@ def describe_location(data: bytes, frame_base=None) -> str:
         if not first:
             out += ", and "
         first = False
-        text, pos = _describe_piece(data, pos, frame_base)
+        text, pos = _describe_piece(data, pos, frame_base, objfile)
         disassemble = not text and data[pos] not in (_OP_PIECE, _OP_BIT_PIECE)
         out += text
         if disassemble:
@@ -222,18 +266,20 @@ def describe_location(data: bytes, frame_base=None) -> str:
     return out
 
 
-def disassemble_expression(data: bytes, start: int = 0, indent: int = 0
-                           ) -> tuple[str, int]:
-    """gdb's disassemble_dwarf_expression up to the next piece: one line per operation."""
+def disassemble_expression(data: bytes, start: int = 0, indent: int = 0,
+                           origin: int = 0) -> tuple[str, int]:
+    """gdb's disassemble_dwarf_expression up to the next piece: one line per operation,
+    numbered from ORIGIN (a nested DW_OP_entry_value block keeps the outer numbering)."""
     out = ""
     try:
         ops = decode(data[start:])
     except PydbgError:
         return out, len(data)
     for op in ops:
+        at = start + op.offset
         if op.opcode in (_OP_PIECE, _OP_BIT_PIECE):
-            return out, start + op.offset
-        line = f"  {start + op.offset:>{indent + 4}}: {op.name}"
+            return out, at
+        line = f"  {at - origin:>{indent + 4}}: {op.name}"
         args = op.operands
         code = op.opcode
         if code == _OP_ADDR:
@@ -248,10 +294,11 @@ def disassemble_expression(data: bytes, start: int = 0, indent: int = 0
             line += f" register {args[0]} [${_reg_name(args[0])}] offset {args[1]}"
         elif code in (0x2F, 0x28):   # DW_OP_skip, DW_OP_bra: target offset
             prefix = " to " if code == 0x2F else " "
-            line += f"{prefix}{start + op.end + args[0]}"
+            line += f"{prefix}{start + op.end + args[0] - origin}"
         elif code in (0xA3, 0xF3):   # DW_OP_entry_value, DW_OP_GNU_entry_value
-            inner = bytes(args[0])
-            body, _ = disassemble_expression(inner, 0, indent + 2)
+            inner_start = start + op.end - len(args[0])
+            body, _ = disassemble_expression(data[:start + op.end], inner_start,
+                                             indent + 2, origin)
             out += line + "\n" + body
             continue
         elif code == 0x9E:     # DW_OP_implicit_value
@@ -285,7 +332,7 @@ def _line_range(target: "Target", pc: int):
             return None, 0
         image, bias = img.image, img.bias
     else:
-        image, bias = target.exe_image, 0
+        image, bias = target.exe_image, target.static_bias()
     if image is None or not image.has_debug_info:
         return None, 0
     return image.line_for_address(pc - bias), bias
@@ -360,8 +407,3 @@ def default_file_display(target: "Target") -> str | None:
     if cur is not None:
         return cur.fullname
     return target.default_source_file()
-
-
-def same_file(a: str, b: str) -> bool:
-    return matches_filename(a, b) or matches_filename(b, a) or \
-        os.path.basename(a) == os.path.basename(b)

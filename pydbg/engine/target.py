@@ -97,6 +97,12 @@ class Target:
         image = open_image(str(p))
         self.executable = str(p.resolve())
         self.exe_image = image
+        if not self.is_running and self.images:
+            # A new `file` is unrelocated until it runs: so are its breakpoints.
+            self.images = []
+            for bp in self.breakpoints.all():
+                if bp.kind in ("breakpoint", "dprintf"):
+                    self._reresolve(bp)
         return image
 
     @property
@@ -309,6 +315,11 @@ class Target:
                     return img
         return None
 
+    def static_bias(self) -> int:
+        """The program's load bias while no process runs: the last run's (gdb keeps the
+        program relocated after it exits), 0 before the first run or a new `file`."""
+        return self.main_bias()
+
     def main_bias(self) -> int:
         for img in self.images:
             if img.is_main:
@@ -318,7 +329,8 @@ class Target:
     def _image_bias(self, path: str) -> int | None:
         """Bias of an image: 0 before the program runs (gdb shows file addresses then)."""
         if not self.is_running:
-            return 0 if self.exe_image and path == str(self.exe_image.path) else None
+            return self.static_bias() if self.exe_image and \
+                path == str(self.exe_image.path) else None
         for img in self.images:
             if str(img.image.path) == path:
                 return img.bias
@@ -332,7 +344,7 @@ class Target:
         if img is not None:
             found = img.image.symbolize(address - img.bias, demangle)
         elif not self.is_running and self.exe_image is not None:
-            found = self.exe_image.symbolize(address, demangle)
+            found = self.exe_image.symbolize(address - self.static_bias(), demangle)
         else:
             found = None
         if found is None:
@@ -361,7 +373,7 @@ class Target:
             image = img.image if img else None
             library = img.path if img and not img.is_main else None
         else:
-            image, bias, library = self.exe_image, 0, None
+            image, bias, library = self.exe_image, self.static_bias(), None
         if image is None:
             return CodeLocation(pc)
         file_pc = pc - bias
@@ -402,7 +414,7 @@ class Target:
                 return None
             image, bias = img.image, img.bias
         elif self.exe_image is not None:
-            image, bias = self.exe_image, 0
+            image, bias = self.exe_image, self.static_bias()
         else:
             return None
         func = image.function_at(address - bias)
@@ -420,7 +432,7 @@ class Target:
                 return None
             image, bias = img.image, img.bias
         elif self.exe_image is not None:
-            image, bias = self.exe_image, 0
+            image, bias = self.exe_image, self.static_bias()
         else:
             return None
         func = image.function_at(address - bias)
@@ -511,7 +523,7 @@ class Target:
             result = [(img.image, img.bias) for img in self.images]
             if result:
                 return result
-        return [(self.exe_image, 0)] if self.exe_image is not None else []
+        return [(self.exe_image, self.static_bias())] if self.exe_image is not None else []
 
     def _make_location(self, image: ElfImage, bias: int | None, file_addr: int
                        ) -> BreakpointLocation:
@@ -529,7 +541,8 @@ class Target:
         if img is not None:
             loc = self._make_location(img.image, img.bias, address - img.bias)
         elif self.exe_image is not None and not self.is_running:
-            loc = self._make_location(self.exe_image, 0, address)
+            bias = self.static_bias()
+            loc = self._make_location(self.exe_image, bias, address - bias)
         else:
             loc = BreakpointLocation(address, "", address)
         loc.address = address
@@ -854,7 +867,7 @@ class Target:
         if self.exe_image is not None:
             # gdb reads the executable's sections when no process runs.
             try:
-                return self.exe_image.read(address, size)
+                return self.exe_image.read(address - self.static_bias(), size)
             except SymbolError:
                 pass
         from pydbg.errors import MemoryAccessError

@@ -540,7 +540,7 @@ class ProgramScope:
             for img in t.images:
                 order.append((img.image, img.bias, img.is_main))
         elif t.exe_image is not None:
-            order.append((t.exe_image, 0, True))
+            order.append((t.exe_image, getattr(t, "static_bias", lambda: 0)(), True))
         if prefer is not None:
             order.sort(key=lambda p: p[0] is not prefer)
         for image, bias, is_main in order:

@@ -34,6 +34,9 @@ SCENARIOS: dict[str, tuple[str | list[str], list[str], list[str]]] = {
         "break nested", "run", "info address y", "info address x", "info address calls",
         "info address d_file_static", "info address nested", "info address d_labels",
         "info symbol &calls", "info line square", "p &calls", "output &calls"], ALL),
+    "info-address-tls-and-loclists": ("locations.c", [
+        "info address loc_tls", "break main", "run", "info address loc_tls",
+        "info address argc", "info address argv"], ALL),
     "info-line-after-list": ("basic.c", [
         "list add", "info line", "break 13", "run", "list", "info line", "p $_"], O0),
     # -- $_ and $__ -------------------------------------------------------------------------
@@ -47,6 +50,9 @@ SCENARIOS: dict[str, tuple[str | list[str], list[str], list[str]]] = {
         ALL),
     "breakpoint-row-without-symbol": ("basic.c", [
         "tbreak *0", "break *add", "info breakpoints"], ["O0"]),
+    "break-line-several-places": ("basic.c", [
+        "break 13", "break basic.c:13", "tbreak 13", "list 20,20", "break 13", "run",
+        "break 13"], ["O2", "O2-nopie"]),
     # -- ELF symbols by gdb's print name (`calls.0` -> `calls`) ---------------------------
     "print-names": ("parity_names.c", [
         "p n_ptrs", "info symbol n_ptrs[0]", "info symbol n_ptrs[1]", "info symbol n_ptrs[6]",
@@ -86,6 +92,11 @@ SCENARIOS: dict[str, tuple[str | list[str], list[str], list[str]]] = {
         "p $ymm3.v8_int32", "p $st1 = 2.5", "p $st1", "info registers st1", "p $ftag",
         "finish"], ["O0"]),
     "all-registers": ("stepping.c", ["break half", "run", "info all-registers"], ["O0"]),
+    # -- after the program exits gdb keeps it relocated; `file` undoes that -------------------
+    "after-exit": ("basic.c", [
+        "break sub", "run", "c", "p &counter", "x/2i add", "info line add", "info symbol add",
+        "info address counter", "break add", "tbreak basic.c:30", "info breakpoints",
+        "x/4xb &table", "file {exe}", "p &counter", "info breakpoints"], ALL),
     # -- $_siginfo ----------------------------------------------------------------------------
     "siginfo": ("crash.c", [
         "p $_siginfo", "run", "ptype $_siginfo", "p $_siginfo", "whatis $_siginfo",
@@ -107,6 +118,7 @@ def _clean(text: str) -> str:
 def test_matches_gdb(scenario, variant):
     sources, commands, _ = SCENARIOS[scenario]
     exe = build(sources, VARIANTS[variant])
+    commands = [c.replace("{exe}", str(exe)) for c in commands]
     expected = run_gdb(exe, commands)
     got = run_pydbg(exe, commands)
     assert _clean(got.stdout) == _clean(expected.stdout)

@@ -60,8 +60,23 @@ def _set_breakpoint(session: "Session", arg: str, *, temporary: bool) -> Breakpo
         else:
             session.err(str(exc))
         bp = target.add_pending_breakpoint(location, temporary=temporary, condition=cond)
+    if location.strip().isdigit() and len(bp.locations) > 1:
+        # gdb names a bare LINE by its canonical FULLNAME:LINE when it has several places.
+        full = _default_fullname(target)
+        if full:
+            bp.extra["canonical"] = f"{full}:{location.strip()}"
     session.out(breakpoint_set_message(bp))
     return bp
+
+
+def _default_fullname(target) -> str | None:
+    """The absolute path of the file a bare line number refers to (gdb's default symtab)."""
+    stop = target.last_stop
+    if stop is not None and stop.location is not None and stop.location.fullname:
+        return stop.location.fullname
+    if target.sources.current is not None:
+        return target.sources.current.fullname
+    return target.exe_image.main_source_file() if target.exe_image is not None else None
 
 
 @command("break", group="breakpoints", aliases=("b", "br", "bre", "brea"))

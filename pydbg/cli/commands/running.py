@@ -58,7 +58,8 @@ def breakpoint_set_message(bp) -> str:
     first = locs[0]
     addr = first.address if first.address is not None else first.file_address
     if len(locs) > 1:
-        return f"{word} {bp.number} at {addr:#x}: {bp.spec}. ({len(locs)} locations)"
+        spec = bp.extra.get("canonical", bp.spec)
+        return f"{word} {bp.number} at {addr:#x}: {spec}. ({len(locs)} locations)"
     if first.file and first.line:
         return f"{word} {bp.number} at {addr:#x}: file {first.file}, line {first.line}."
     return f"{word} {bp.number} at {addr:#x}"
