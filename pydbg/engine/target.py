@@ -406,8 +406,8 @@ class Target:
             return sym.address + (bias or 0), sym.kind
         return stub
 
-    def function_bounds(self, address: int) -> tuple[str, int, int] | None:
-        """(name, start, end) of the function containing a runtime address."""
+    def _function_at(self, address: int):
+        """(FunctionInfo, bias) for the function containing a runtime address, or None."""
         if self.is_running:
             img = self.image_for_address(address)
             if img is None:
@@ -418,26 +418,24 @@ class Target:
         else:
             return None
         func = image.function_at(address - bias)
-        if func is None:
+        return (func, bias) if func is not None else None
+
+    def function_bounds(self, address: int) -> tuple[str, int, int] | None:
+        """(name, start, end) of the function containing a runtime address."""
+        found = self._function_at(address)
+        if found is None:
             return None
+        func, bias = found
         return func.name, func.low + bias, func.high + bias
 
     def function_ranges(self, address: int
                         ) -> tuple[str, int, list[tuple[int, int]]] | None:
         """(name, entry pc, [(start, end)...] in DWARF order) of the function at an address,
         runtime addresses; a function with a .cold part has two ranges."""
-        if self.is_running:
-            img = self.image_for_address(address)
-            if img is None:
-                return None
-            image, bias = img.image, img.bias
-        elif self.exe_image is not None:
-            image, bias = self.exe_image, self.static_bias()
-        else:
+        found = self._function_at(address)
+        if found is None:
             return None
-        func = image.function_at(address - bias)
-        if func is None:
-            return None
+        func, bias = found
         ranges = [(lo + bias, hi + bias) for lo, hi in func.ranges] or \
             [(func.low + bias, func.high + bias)]
         entry = (func.entry or func.low) + bias
