@@ -335,6 +335,23 @@ def breakpoint_table_lines(session: "Session", bps: list[Breakpoint]) -> list[st
     return lines
 
 
+def show_breakpoint_table(session: "Session", bps: list[Breakpoint], arg: str,
+                          one: str, many: str) -> list[Breakpoint]:
+    """Print gdb's table for BPS (filtered by the numbers in ARG); returns what was shown."""
+    if arg.strip():
+        wanted = set(parse_numbers(arg))
+        bps = [b for b in bps if b.number in wanted]
+        if not bps:
+            session.out(f"No {one} matching '{arg.strip()}'.")
+            return []
+    if not bps:
+        session.out(f"No {many}.")
+        return []
+    for line in breakpoint_table_lines(session, bps):
+        session.out(line)
+    return bps
+
+
 @command("breakpoints", group="breakpoints", prefix="info", aliases=("b", "br", "break"))
 def cmd_info_breakpoints(session: "Session", arg: str) -> None:
     """Status of specified breakpoints (all user-settable breakpoints if no argument).
@@ -342,18 +359,10 @@ def cmd_info_breakpoints(session: "Session", arg: str) -> None:
     The "Type" column indicates one of: breakpoint, watchpoint, dprintf.
     The "Disp" column contains one of "keep", "del", or "dis" to indicate
     the disposition of the breakpoint after it gets hit."""
-    bps = session.target.breakpoints.user_breakpoints()
-    if arg.strip():
-        wanted = set(parse_numbers(arg))
-        bps = [b for b in bps if b.number in wanted]
-        if not bps:
-            session.out(f"No breakpoint or watchpoint matching '{arg.strip()}'.")
-            return
+    bps = show_breakpoint_table(session, session.target.breakpoints.user_breakpoints(), arg,
+                                "breakpoint or watchpoint", "breakpoints or watchpoints")
     if not bps:
-        session.out("No breakpoints or watchpoints.")
         return
-    for line in breakpoint_table_lines(session, bps):
-        session.out(line)
     # gdb leaves $_ (and `x`) at the (first) location of the last breakpoint listed.
     last = [bp.locations[0] for bp in bps if bp.locations]
     if last:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from pydbg.cli.commands.breakpoints import breakpoint_table_lines, parse_numbers, split_condition
+from pydbg.cli.commands.breakpoints import show_breakpoint_table, split_condition
 from pydbg.cli.commands.registry import command
 from pydbg.engine.watchpoints import TITLES, WATCH_KINDS
 from pydbg.errors import CommandError
@@ -70,14 +70,4 @@ def cmd_info_watchpoints(session: "Session", arg: str) -> None:
     """Status of specified watchpoints (all watchpoints if no argument).
     Usage: info watchpoints [NUM]..."""
     bps = [b for b in session.target.breakpoints.user_breakpoints() if b.kind in WATCH_KINDS]
-    if arg.strip():
-        wanted = set(parse_numbers(arg))
-        bps = [b for b in bps if b.number in wanted]
-        if not bps:
-            session.out(f"No watchpoint matching '{arg.strip()}'.")
-            return
-    if not bps:
-        session.out("No watchpoints.")
-        return
-    for line in breakpoint_table_lines(session, bps):
-        session.out(line)
+    show_breakpoint_table(session, bps, arg, "watchpoint", "watchpoints")
