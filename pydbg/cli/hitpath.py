@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from pydbg.cli.session import Session
     from pydbg.engine.breakpoints import Breakpoint
     from pydbg.engine.target import Target
-    from pydbg.ptrace import StopEvent
+    from pydbg.engine.stops import StopEvent
 
 _CACHE_KEY = "dprintf_parsed"
 _CONDITION_KEY = "condition_compiled"

@@ -24,7 +24,7 @@ from pydbg.engine.stops import CodeLocation, Stop, StopKind
 from pydbg.engine.stepover import plan_emulation
 from pydbg.engine.watchpoints import SCOPE_KIND, WatchpointManager
 from pydbg.errors import CommandError, PydbgError, SymbolError, TargetError
-from pydbg.ptrace import Process, PtraceOp, StopEvent, StopReason
+from pydbg.ptrace import Process, PtraceOp, StopEvent, StopReason, iter_maps
 from pydbg.symbols import ElfImage
 
 SOLIB_EVENT_SPEC = "<shlib event>"
@@ -303,6 +303,10 @@ class Target:
                     loc.enabled = prev.enabled
             bp.locations = found
         self.sync_sites()
+
+    def memory_mappings(self) -> list[tuple[int, int, str, int, str]]:
+        """(start, end, perms, offset, path) of each mapping of the running process."""
+        return list(iter_maps(self.require_process().pid))
 
     def image_for_address(self, address: int) -> LoadedImage | None:
         for img in self.images:

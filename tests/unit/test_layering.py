@@ -17,6 +17,7 @@ FORBIDDEN = {
     "arch": {"ptrace", "symbols", "engine", "cli", "api"},
     "disasm": {"ptrace", "symbols", "engine", "cli", "api"},
     "engine": {"cli", "api"},
+    "cli": {"ptrace"},          # front ends go through the engine for process control
 }
 
 

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from pydbg.cli.commands.registry import (TOP, CommandTable, command, prefix_command,
                                          prefix_table)
 from pydbg.errors import CommandError
-from pydbg.ptrace import iter_maps
 
 if TYPE_CHECKING:
     from pydbg.cli.session import Session
@@ -327,7 +326,7 @@ def cmd_info_proc_mappings(session: "Session", arg: str) -> None:
     session.out(f"process {process.pid}")
     session.out("Mapped address spaces:\n")
     session.out(f"{'Start Addr':>20} {'End Addr':>18} {'Size':>10} {'Offset':>10}  Perms  objfile")
-    for start, end, perms, offset, path in iter_maps(process.pid):
+    for start, end, perms, offset, path in session.target.memory_mappings():
         session.out(f"{start:#20x} {end:#18x} {end - start:#10x} {offset:#10x}  {perms}   {path}")
 
 
