@@ -76,6 +76,25 @@ def test_adjacent_breakpoints_and_shadowed_memory(variant):
         proc.kill()
 
 
+@pytest.mark.parametrize("spin", [0.0, 5.0])
+def test_polling_and_blocking_waits_see_the_same_events(spin):
+    """wait() polls before it blocks (spin_seconds); never polling, or polling through
+    the whole run, must give the same hits and the exit status."""
+    exe = build("basic.c", VARIANTS["O0"])
+    proc = Process.launch([str(exe)], stdout=subprocess.DEVNULL)
+    proc.spin_seconds = spin
+    try:
+        add = nm_address(exe, "add") + runtime_base(proc.pid, exe)
+        proc.create_site(add).enable()
+        hits = 0
+        while not (event := proc.cont()).is_exit:
+            assert event.reason is StopReason.BREAKPOINT and event.pc == add
+            hits += 1
+        assert hits >= 4 and event.exit_code == 0
+    finally:
+        proc.kill()
+
+
 def test_single_step_moves_one_instruction():
     exe = build("basic.c", VARIANTS["O0-nopie"])
     add = nm_address(exe, "add")
