@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from pydbg.ptrace import StopEvent
 
@@ -35,6 +35,22 @@ class CodeLocation:
     library: str | None = None       # shared library path, for gdb's "from /lib/..."
 
 
+class _LazyLocation:
+    """Stop.location: the given value, or locator(pc) computed on first read."""
+
+    def __get__(self, stop: "Stop | None", owner: type) -> CodeLocation | None:
+        if stop is None:
+            return None                      # the dataclass default
+        value = stop.__dict__.get("_location")
+        if value is None and stop.locator is not None and stop.pc is not None:
+            value = stop.__dict__["_location"] = stop.locator(stop.pc)
+            stop.locator = None
+        return value
+
+    def __set__(self, stop: "Stop", value: CodeLocation | None) -> None:
+        stop.__dict__["_location"] = value
+
+
 @dataclass
 class Stop:
     kind: StopKind
@@ -44,7 +60,12 @@ class Stop:
     signal: int | None = None
     exit_code: int | None = None
     breakpoints: list["Breakpoint"] = field(default_factory=list)
-    location: CodeLocation | None = None
+    # Given, or worked out from pc by `locator` when first asked for: finding a pc's
+    # function and line can mean reading a library's debug info, which a stop that is
+    # never shown (the entry stop of `run`, a dprintf hit) should not pay for.
+    location: CodeLocation | None = _LazyLocation()   # type: ignore[assignment]
+    locator: Callable[[int], CodeLocation] | None = field(default=None, repr=False,
+                                                          compare=False)
     event: StopEvent | None = None
     condition_error: str | None = None
     # Set by stepping commands: True prints only the source line (same frame and function,

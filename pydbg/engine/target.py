@@ -738,9 +738,9 @@ class Target:
 
     def _make_stop(self, kind: StopKind, tid: int, pc: int | None, *,
                    event: StopEvent | None = None, signal: int | None = None) -> Stop:
-        location = self.locate(pc) if pc is not None else None
         pid = self.process.pid if self.process is not None else None
-        return Stop(kind, tid, pc=pc, signal=signal, location=location, event=event, pid=pid)
+        return Stop(kind, tid, pc=pc, signal=signal, locator=self.locate, event=event,
+                    pid=pid)
 
     def _after_exit(self) -> None:
         # Locations keep their last runtime addresses (gdb shows them after exit); a new
