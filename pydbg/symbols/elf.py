@@ -6,10 +6,12 @@ All addresses are file (link-time) addresses; the engine adds the load bias.
 
 from __future__ import annotations
 
+import array
 import dataclasses
 import fnmatch
 import os
 import struct
+import sys
 from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,6 +202,7 @@ class ElfImage:
         self._by_address: list[_MinSym] | None = None
         self._by_address_keys: list[int] | None = None
         self._by_name: dict[str, list[_MinSym]] | None = None
+        self._symbol_strings: list[bytes] | None = None   # see _may_name
         self._dwarf = None
         self._cus: list[_Cu] | None = None
         self._cu_by_offset: dict[int, _Cu] = {}
@@ -444,6 +447,55 @@ class ElfImage:
                 out.append(_MinSym(tramp, True, trampoline=True, origin=2))
         return out
 
+    def _may_name(self, name: str) -> bool:
+        """False when no minimal symbol is called NAME, found without decoding symbols:
+        every breakpoint is looked up again in each library as it loads, and libc's
+        thousands of symbols cost far more than this search of raw string and symbol
+        tables (a string ending in NAME, then a symbol whose st_name points at it)."""
+        if self._minsyms is not None or name.startswith("*ABS*"):   # ifunc PLT stubs
+            return True
+        tables = self._symbol_strings
+        if tables is None:
+            tables = self._symbol_strings = self._name_tables()
+        for suffix in ("@got.plt", "@plt"):      # synthetic names made from .dynsym's
+            if name.endswith(suffix):
+                name = name[:-len(suffix)]
+                break
+        key = name.encode("utf-8", "replace") + b"\0"
+        for strtab, st_names in tables:
+            at = strtab.find(key)
+            while at >= 0:
+                if at in st_names:
+                    return True
+                at = strtab.find(key, at + 1)
+        return False
+
+    def _name_tables(self) -> list[tuple[bytes, array.array | frozenset[int]]]:
+        """(string table, st_name of every symbol) of .symtab (ours or the debug file's)
+        and .dynsym."""
+        sources = [(self, ".symtab")]
+        if self.elffile.get_section_by_name(".symtab") is None and self.debug_image is not None:
+            sources = [(self.debug_image, ".symtab")]
+        sources.append((self, ".dynsym"))
+        tables: list[tuple[bytes, array.array | frozenset[int]]] = []
+        for image, secname in sources:
+            sec = image.elffile.get_section_by_name(secname)
+            if sec is None or not sec["sh_entsize"]:
+                continue
+            strtab = image.elffile.get_section(sec["sh_link"]).data()
+            data = sec.data()
+            entsize = sec["sh_entsize"]
+            if entsize % 4 == 0 and image.elffile.little_endian == (sys.byteorder == "little"):
+                # st_name is the first 32-bit word of Elf32_Sym and Elf64_Sym alike.
+                words = memoryview(data[:len(data) - len(data) % entsize]).cast("I")
+                st_names: array.array | frozenset[int] = array.array("I", words[::entsize // 4])
+            else:
+                e = "<" if image.elffile.little_endian else ">"
+                st_names = frozenset(v for (v,) in struct.iter_unpack(
+                    e + "I" + "x" * (entsize - 4), data[:len(data) - len(data) % entsize]))
+            tables.append((strtab, st_names))
+        return tables
+
     def _load_minsyms(self) -> list[_MinSym]:
         if self._minsyms is None:
             syms = self._read_symbols(".symtab", 0)
@@ -479,6 +531,8 @@ class ElfImage:
 
     def get_symbol(self, name: str) -> Symbol | None:
         """The minimal symbol NAME: .symtab before .dynsym, global before local, func first."""
+        if not self._may_name(name) and not self._may_name(name + "@plt"):
+            return None
         self._load_minsyms()
         assert self._by_name is not None
         cands = [m for m in self._by_name.get(name, []) if not m.trampoline]
@@ -493,6 +547,8 @@ class ElfImage:
 
     def _has_symbol_named(self, name: str) -> bool:
         """Whether some ELF symbol (not a PLT alias) is called NAME."""
+        if not self._may_name(name):
+            return False
         self._load_minsyms()
         assert self._by_name is not None
         return any(not m.trampoline for m in self._by_name.get(name, ()))
@@ -878,6 +934,8 @@ class ElfImage:
         takes seconds); their full .symtab names nearly every function, so the symbol's
         address finds the CU through .debug_aranges instead.
         """
+        if not self._may_name(name):
+            return []
         self._load_minsyms()
         assert self._by_name is not None
         offsets: set[int] = set()
@@ -925,6 +983,8 @@ class ElfImage:
             return sorted(found, key=lambda m: m.address)
         for cu, b in self._function_blocks(function):
             add(self._function_start(cu, b.entry_pc, function))
+        if not self._may_name(function):
+            return sorted(found, key=lambda m: m.address)
         self._load_minsyms()
         assert self._by_name is not None
         msyms = [m for m in self._by_name.get(function, [])

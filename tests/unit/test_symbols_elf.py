@@ -281,3 +281,36 @@ def test_symbols_package_imports_no_process_layer() -> None:
             for n in names:
                 assert not n.startswith(("pydbg.ptrace", "pydbg.engine", "pydbg.cli", "ptrace")), \
                     f"{py.name} imports {n}"
+
+
+# ----- the name pre-check that spares decoding a library's symbols -----
+
+LIBC = "/lib/x86_64-linux-gnu/libc.so.6"
+
+
+@pytest.mark.parametrize("path", ["fixture", LIBC])
+def test_may_name_never_misses_a_symbol(path: str) -> None:
+    """No false negative: every minimal symbol's name (and its @plt alias) passes the
+    raw-bytes check, on a fixture and on libc (whose .symtab is in its debug file)."""
+    exe = build("basic.c", VARIANTS["O0"]) if path == "fixture" else Path(path)
+    names = {s.name for s in ElfImage(exe).symbols()}
+    assert len(names) > 20
+    fresh = ElfImage(exe)           # checked before anything decoded the symbols
+    missed = [n for n in sorted(names) if not fresh._may_name(n)]
+    assert missed == []
+    assert fresh._minsyms is None
+
+
+def test_may_name_rejects_absent_names_and_string_tails() -> None:
+    """A name that only ends a longer string (tail-merged string tables) is no symbol."""
+    im = ElfImage(LIBC)
+    names = {s.name for s in ElfImage(LIBC).symbols()}
+    tails = sorted({n[k:] for n in names if "@" not in n for k in range(1, len(n) - 3)}
+                   - names)
+    assert len(tails) > 100
+    assert not any(im._may_name(t) for t in tails[:2000])
+    assert not im._may_name("no_such_function_in_libc")
+    assert im._may_name("printf") and im._may_name("malloc")
+    assert im.get_symbol("no_such_function_in_libc") is None
+    assert im.breakpoint_locations("no_such_function_in_libc") == []
+    assert im._minsyms is None      # none of that decoded libc's symbols
