@@ -98,7 +98,9 @@ def stop_lines(stop: Stop, pid: int | None,
     if stop.messages and stop.kind is not StopKind.WATCHPOINT:
         out.extend(stop.messages)   # a watched frame returned here (engine/watchpoints.py)
     if stop.kind is StopKind.BREAKPOINT and stop.breakpoints:
-        bp = stop.breakpoints[0]
+        # A dprintf sharing the address printed already; gdb names the breakpoint that
+        # stopped (a dprintf's own bpstat prints nothing).
+        bp = next((b for b in stop.breakpoints if b.kind != "dprintf"), stop.breakpoints[0])
         out.append("")
         name = bp.description()
         if len(bp.locations) > 1:
