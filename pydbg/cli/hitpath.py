@@ -9,7 +9,7 @@ takes every hit the closure cannot decide.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from pydbg.engine.hitcontext import (
     MAX_ATTEMPTS, CompiledEntry, ExpressionCompiler, Fallback, NotCompilable, compile_checked,
@@ -83,6 +83,64 @@ def _general_condition(session: "Session", bp: "Breakpoint", regs) -> bool:
             entry.compiled = compile_checked(inspector, target.read_memory, node, value,
                                              regs._raw)
     return result
+
+
+# ------------------------------------------------------------------ hit filters
+
+def hit_filter(session: "Session", address: int,
+               bps: list["Breakpoint"]) -> Callable[[Any], bool] | None:
+    """A closure of the raw registers that decides the next hits at ADDRESS inside the
+    process layer (the site's hit_filter), or None.
+
+    Only for what the closures compiled and validated on earlier hits decide alone: every
+    breakpoint there a plain conditional one, or every one a dprintf without a condition.
+    Anything the closures cannot decide (Fallback, an error) is reported, and the
+    engine's general path takes that hit as before.
+    """
+    target = session.target
+    if not bps or any(bp.temporary or bp.internal or bp.thread is not None or
+                      bp.ignore_count or "report_only" in bp.extra for bp in bps):
+        return None
+    if all(bp.kind == "dprintf" and not bp.condition for bp in bps):
+        renders = []
+        for bp in bps:
+            parsed = bp.extra.get(_CACHE_KEY)
+            if parsed is None or parsed.printf is None or parsed.commands != bp.commands:
+                return None
+            entry = parsed.compiled.get(address)
+            if entry is None or entry.compiled is None or \
+                    not entry.is_current(target, parsed.key):
+                return None
+            renders.append((bp, entry.compiled))
+        write, flush = session.write, session.flush
+
+        def print_and_go_on(raw) -> bool:
+            try:
+                texts = [render(raw) for _, render in renders]
+            except (Fallback, PydbgError):
+                return True          # nothing printed: the general path prints this hit
+            for (bp, _), text in zip(renders, texts):
+                bp.hit_count += 1
+                write(text)
+            flush()                  # per hit, as dprintf_hit does
+            return False
+        return print_and_go_on
+    if all(bp.kind == "breakpoint" and bp.condition for bp in bps):
+        tests = []
+        for bp in bps:
+            entry = (bp.extra.get(_CONDITION_KEY) or {}).get(address)
+            if entry is None or entry.compiled is None or \
+                    not entry.is_current(target, bp.condition):
+                return None
+            tests.append(entry.compiled.fn)
+
+        def any_condition_holds(raw) -> bool:
+            try:
+                return any(test(raw) != 0 for test in tests)
+            except (Fallback, PydbgError):
+                return True          # the general evaluator decides (and gives the error)
+        return any_condition_holds
+    return None
 
 
 # ------------------------------------------------------------------ dprintf

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, TextIO
 
 from pydbg.cli.commands.registry import TOP, Command, CommandTable
-from pydbg.cli.hitpath import check_condition, dprintf_hit
+from pydbg.cli.hitpath import check_condition, dprintf_hit, hit_filter
 from pydbg.engine.stops import CodeLocation, Stop
 from pydbg.engine.target import Target
 from pydbg.errors import CommandError, PydbgError
@@ -52,6 +52,8 @@ class Session:
         self.target.notice_sink = self._print_now
         # dprintf hits print and continue inside Target.cont, as gdb's never stop.
         self.target.report_and_continue = self._dprintf_hit
+        # ...and once compiled, later hits are decided inside the process layer.
+        self.target.hit_filter_factory = self._hit_filter
 
     def _print_now(self, text: str) -> None:
         self.out(text)
@@ -59,6 +61,9 @@ class Session:
 
     def _dprintf_hit(self, bp, event) -> None:
         dprintf_hit(self, bp, event)
+
+    def _hit_filter(self, address: int, bps: list) -> Callable[[Any], bool] | None:
+        return hit_filter(self, address, bps)
 
     # ------------------------------------------------------------------ output
     def out(self, text: str = "") -> None:

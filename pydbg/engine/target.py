@@ -13,7 +13,7 @@ import struct
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from pydbg.disasm import Disassembler
 from pydbg.engine.breakpoints import Breakpoint, BreakpointLocation, BreakpointTable
@@ -79,6 +79,12 @@ class Target:
         self.notice_sink: Callable[[str], None] | None = None
         # Runs a dprintf's action (set by the front end); its hits then continue at once.
         self.report_and_continue: Callable[[Breakpoint, StopEvent], None] | None = None
+        # Given an address and its breakpoints after a hit there went on, returns a
+        # closure of the raw registers deciding such hits without us (set by the front
+        # end, which compiled the conditions and formats), or None.
+        self.hit_filter_factory: Callable[[int, list[Breakpoint]],
+                                          Callable[[Any], bool] | None] | None = None
+        self._filters_offered: set[int] = set()   # addresses asked this cont()
         self.disassembler = Disassembler()
         self._maps_loaded = False
         self._tracker: ImageTracker | None = None
@@ -598,6 +604,7 @@ class Target:
         if process is None or not process.is_alive:
             return
         self.watchpoints.sync()      # debug registers, and scope breakpoints of dead ones
+        self._clear_hit_filters()    # built from breakpoints that may have changed
         wanted = self.breakpoints.wanted_addresses()
         for address in list(process.sites):
             if address not in wanted:
@@ -627,18 +634,42 @@ class Target:
             sig = self._signal_to_pass()
         self._pending_signal = 0
         # One SIGINT handler for the whole loop, not one per breakpoint hit.
-        with self._forward_sigint():
-            while True:
-                event = process.cont(sig)
-                sig = 0
-                self._drain_thread_notices()
-                stop = self._handle_event(event, check_condition)
-                if stop is not None:
-                    self.last_stop = stop
-                    return stop
-                if event.reason is StopReason.SIGNAL and \
-                        self.signals.get(event.signal or 0).pass_:
-                    sig = event.signal or 0
+        try:
+            with self._forward_sigint():
+                while True:
+                    event = process.cont(sig)
+                    sig = 0
+                    self._drain_thread_notices()
+                    stop = self._handle_event(event, check_condition)
+                    if stop is not None:
+                        self.last_stop = stop
+                        return stop
+                    if event.reason is StopReason.SIGNAL and \
+                            self.signals.get(event.signal or 0).pass_:
+                        sig = event.signal or 0
+        finally:
+            # Filters live for one cont(): commands given at the stop may change any
+            # breakpoint, condition or setting they were built from.
+            self._clear_hit_filters()
+
+    def _clear_hit_filters(self) -> None:
+        self._filters_offered.clear()
+        if self.process is not None:
+            for site in self.process.sites.values():
+                site.hit_filter = None
+
+    def _offer_hit_filter(self, address: int,
+                          check_condition: Callable[[Breakpoint], bool] | None) -> None:
+        """After a hit at ADDRESS that went on: let the front end's filter decide the next
+        ones inside the process layer (no event, no Stop, no engine round trip)."""
+        if address in self._filters_offered or self.hit_filter_factory is None or \
+                check_condition is None or self.process is None:
+            return
+        self._filters_offered.add(address)
+        site = self.process.sites.get(address)
+        if site is None or site.emulation is None:
+            return
+        site.hit_filter = self.hit_filter_factory(address, self.breakpoints.at_address(address))
 
     def _signal_to_pass(self) -> int:
         """A signal the program stopped with is delivered on resume, unless gdb would not."""
@@ -717,6 +748,8 @@ class Target:
             self.sync_sites()
             return stop
         if not hit:
+            if error is None:
+                self._offer_hit_filter(address, check_condition)
             return None
         if self.report_and_continue is not None and error is None and \
                 all((bp.kind == "dprintf" or "report_only" in bp.extra) and not bp.temporary
@@ -726,6 +759,7 @@ class Target:
             # report, no re-sync of sites per hit.
             for bp in hit:
                 self.report_and_continue(bp, event)
+            self._offer_hit_filter(address, check_condition)
             return None
         stop = self._make_stop(StopKind.BREAKPOINT, event.tid, address, event=event)
         stop.breakpoints = hit

@@ -587,12 +587,46 @@ class Process:
             event = self._classify(th, status)
             if event is None:
                 continue
+            if event.reason is StopReason.BREAKPOINT:
+                absorbed, event = self._filter_hit(th, event)
+                if absorbed:
+                    continue
             if event.is_exit:
                 return event
             self.current_tid = th.tid
             if len(self.threads) > 1:
                 self._stop_all_others(th)
             return event
+
+    def _filter_hit(self, th: Thread, event: StopEvent) -> tuple[bool, StopEvent]:
+        """Ask the site's hit filter whether to report this hit; if not, move the thread
+        past the emulated instruction and resume it alone (the other threads, if any,
+        never stopped). Returns (True, _) when the hit was absorbed, else (False, event
+        to report), which may be a later event of the thread."""
+        site = self.sites.get(event.pc)
+        if site is None or site.hit_filter is None:
+            return False, event
+        emu = site.emulation
+        # Only where the step-over needs no single-step (which lifts the int3 and could
+        # let another thread run past it unseen) and no watchpoint could see its write.
+        if emu is None or not self.emulate_step_over or \
+                (self._debug_regs_used and emu.kind in MEMORY_KINDS):
+            return False, event
+        regs = self.get_registers(th.tid)
+        if site.hit_filter(regs._raw):
+            return False, event
+        if self.observer:
+            self.notify("filtered-hit", tid=th.tid, address=site.address)
+        if apply_emulation(emu, regs, site.address, self.read_memory, self.write_memory):
+            if self.observer:
+                self.notify("emulate-step-over", tid=th.tid, address=site.address,
+                            kind=emu.kind)
+        else:
+            stepped = self.step_instruction(th.tid)
+            if stepped.reason is not StopReason.SINGLE_STEP:
+                return False, stepped
+        self._ptrace_cont(th, 0)
+        return True, event
 
     def _waitpid_any(self) -> tuple[int, int]:
         if len(self.threads) == 1:          # the common case, once per breakpoint hit

@@ -7,7 +7,7 @@ displaced instruction simple, how to emulate it (one trap per hit instead of two
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
     from pydbg.ptrace.emulate import Emulation
@@ -25,6 +25,11 @@ class BreakpointSite:
         # Set by the engine once per site; None steps off by restore/single-step/re-insert.
         self.emulation: "Emulation | None" = None
         self.emulation_planned = False
+        # Set by the engine for hits it would only report and continue from (a false
+        # condition, a dprintf): called with the raw registers of the thread that hit, it
+        # returns whether the hit is to be reported. When it says no, wait() moves the
+        # thread past the emulated instruction and resumes it without returning an event.
+        self.hit_filter: Callable[[Any], bool] | None = None
 
     def enable(self) -> None:
         if self.enabled:

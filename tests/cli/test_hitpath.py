@@ -52,3 +52,73 @@ def test_condition_sees_the_inlined_function_it_breaks_on(variant):
     gdb, pydbg = run_gdb(exe, commands), run_pydbg(exe, commands)
     assert normalize(pydbg.stdout) == normalize(gdb.stdout)
     assert pydbg.stderr == gdb.stderr == ""
+
+
+# ------------------------------------------------------------------ hit filters
+# After the first hit at an address, hits that only report and continue are decided by a
+# filter inside the process layer (Process.wait absorbs them): counts, output and changes
+# made at a stop must be what gdb shows.
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_filtered_condition_keeps_counts_and_sees_a_changed_condition(variant):
+    exe = build("hitpath_exprs.c", VARIANTS[variant])
+    commands = ["break probe if i == 1", "run", "info breakpoints",
+                "condition 1 i == 2", "continue", "print i", "info breakpoints",
+                "condition 1 i > 100", "continue", "info breakpoints"]
+    gdb, pydbg = run_gdb(exe, commands), run_pydbg(exe, commands)
+    assert normalize(pydbg.stdout) == normalize(gdb.stdout)
+    assert pydbg.stderr == gdb.stderr
+    assert "breakpoint already hit 2 times" in gdb.stdout and "$1 = 2" in gdb.stdout
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_filtered_dprintf_prints_every_hit_and_counts_them(variant):
+    exe = build("hitpath_exprs.c", VARIANTS[variant])
+    commands = ['dprintf probe,"i=%d l=%ld p=%p\\n", i, l, p', "run", "info breakpoints"]
+    gdb, pydbg = run_gdb(exe, commands), run_pydbg(exe, commands)
+    assert normalize(pydbg.stdout) == normalize(gdb.stdout)
+    assert "already hit 6 times" in gdb.stdout
+
+
+def _filtered_hits(variant: str, commands: list[str]) -> tuple[str, int]:
+    """Output of COMMANDS and how many hits the process layer absorbed."""
+    from tests.support.session import Recorder
+    ops: list[str] = []
+    rec = Recorder(build("hitpath_exprs.c", VARIANTS[variant]))
+    rec.target.observer = lambda op: ops.append(op.op)
+    try:
+        out = "".join(rec.run(c) for c in commands)
+    finally:
+        rec.close()
+    return out, ops.count("filtered-hit")
+
+
+@pytest.mark.parametrize("variant", ["O0", "O2-nopie"])
+def test_hits_after_the_first_are_absorbed_by_the_filter(variant):
+    out, absorbed = _filtered_hits(variant, ['dprintf probe,"i=%d\\n", i', "run"])
+    assert [line for line in out.splitlines() if line.startswith("i=")] == \
+        [f"i={k - 3}" for k in range(6)]
+    assert absorbed == 5                      # all but the first, which compiled the format
+    out, absorbed = _filtered_hits(variant, ["break probe if i == 2", "run", "print i"])
+    assert "$1 = 2" in out and absorbed == 4  # k = 1..4 are false; k = 5 stops
+
+
+def test_no_filter_where_a_hit_must_stop_or_count_down():
+    """Ignore counts and temporary breakpoints go the engine's way; once the temporary
+    one is gone, the dprintf sharing its address is filtered."""
+    out, absorbed = _filtered_hits("O0", ["break probe", "ignore 1 3", "run", "print i"])
+    assert "$1 = 0" in out and absorbed == 0
+    out, absorbed = _filtered_hits("O0", ['dprintf probe,"i=%d\\n", i', "tbreak probe",
+                                          "run", "continue"])
+    assert "Temporary breakpoint 2, probe" in out
+    assert sum(line.startswith("i=") for line in out.splitlines()) == 6
+    assert absorbed == 4     # hit 1 stops, hit 2 goes the engine's way and sets the filter
+
+
+@pytest.mark.parametrize("variant", ["O0", "O2"])
+def test_stop_at_a_dprintf_address_names_the_breakpoint_like_gdb(variant):
+    exe = build("hitpath_exprs.c", VARIANTS[variant])
+    commands = ['dprintf probe,"i=%d\\n", i', "tbreak probe", "run", "continue"]
+    gdb, pydbg = run_gdb(exe, commands), run_pydbg(exe, commands)
+    assert normalize(pydbg.stdout) == normalize(gdb.stdout)
+    assert "\nTemporary breakpoint 2, probe (" in gdb.stdout
