@@ -72,9 +72,16 @@ def _mem(cs: capstone.Cs, insn, op) -> dict | None:
     return {"base": base, "index": index, "scale": op.mem.scale, "disp": op.mem.disp}
 
 
+_ENDBR = (b"\xf3\x0f\x1e\xfa", b"\xf3\x0f\x1e\xfb")
+
+
 def _plan(cs: capstone.Cs, insn) -> Emulation | None:
     iid, ops, length = insn.id, insn.operands, insn.size
-    if iid in (X.X86_INS_ENDBR64, X.X86_INS_NOP):
+    if iid in (X.X86_INS_ENDBR64, X.X86_INS_ENDBR32) and bytes(insn.bytes) in _ENDBR:
+        # Without its f3 prefix (under the int3) endbr is `0f 1e fa/fb`, a hint NOP: the
+        # CPU can execute the rest itself.
+        return Emulation("nop", length, tail_is_same=True)
+    if iid in (X.X86_INS_ENDBR64, X.X86_INS_ENDBR32, X.X86_INS_NOP):
         return Emulation("nop", length)
     if insn.prefix[0]:  # lock / rep: not simple
         return None

@@ -37,6 +37,9 @@ class Emulation:
     dst/src full 64-bit register names; src None with kind store means "store imm"
     imm     immediate, already sign-extended to the operand width
     base/index/scale/disp  the memory operand (lea/load/store); base "rip" is rip-relative
+    tail_is_same  the bytes after the int3 decode as an instruction that does the same and
+            ends where this one does (endbr64 = f3 + `0f 1e fa`, a hint NOP): the thread
+            may resume at address + 1 with no register written at all
     """
     kind: str
     length: int
@@ -48,6 +51,7 @@ class Emulation:
     index: str | None = None
     scale: int = 1
     disp: int = 0
+    tail_is_same: bool = False
 
     def effective_address(self, regs: MutableMapping[str, int], address: int) -> int:
         """The memory operand's address for an instruction at ADDRESS."""

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable
 from ptrace.binding import func as pt
 
 from pydbg.errors import MemoryAccessError, TargetError
-from pydbg.ptrace.emulate import MEMORY_KINDS
+from pydbg.ptrace.emulate import MEMORY_KINDS, Emulation
 from pydbg.ptrace.emulate import apply as apply_emulation
 from pydbg.ptrace.sites import BreakpointSite
 from pydbg.ptrace.stop import StopEvent, StopReason
@@ -71,13 +71,21 @@ class PtraceOp:
 class Registers:
     """The general-purpose registers of one stopped thread (struct user_regs_struct)."""
 
-    __slots__ = ("_raw", "dirty")
+    __slots__ = ("_raw", "dirty", "_kernel_rip", "_only_rip")
     names = tuple(name for name, _ in pt.ptrace_registers_t._fields_)
     _known = frozenset(names)          # written twice per breakpoint hit (rip)
 
     def __init__(self, raw: pt.ptrace_registers_t) -> None:
         self._raw = raw
         self.dirty = False
+        self._kernel_rip = raw.rip     # what the kernel holds until we write
+        self._only_rip = True          # no register but rip was written
+
+    @property
+    def needs_write(self) -> bool:
+        """Whether the kernel's copy differs: a rip moved back to the kernel's own value
+        (a hit resumed right after its int3) costs no SETREGS."""
+        return self.dirty and not (self._only_rip and self._raw.rip == self._kernel_rip)
 
     def __getitem__(self, name: str) -> int:
         try:
@@ -90,6 +98,8 @@ class Registers:
             raise KeyError(name)
         setattr(self._raw, name, value & 0xFFFFFFFFFFFFFFFF)
         self.dirty = True
+        if name != "rip":
+            self._only_rip = False
 
     def __getattr__(self, name: str) -> int:
         return getattr(self._raw, name)
@@ -386,11 +396,15 @@ class Process:
         return self.get_registers(th.tid)
 
     def _flush_registers(self, th: Thread) -> None:
-        if th.regs is not None and th.regs.dirty:
-            _fast_ptrace(pt.PTRACE_SETREGS, th.tid, ctypes.addressof(th.regs._raw))
-            th.regs.dirty = False
-            if self.observer:
-                self.notify("set-registers", tid=th.tid)
+        regs = th.regs
+        if regs is not None and regs.dirty:
+            if regs.needs_write:
+                _fast_ptrace(pt.PTRACE_SETREGS, th.tid, ctypes.addressof(regs._raw))
+                regs._kernel_rip = regs._raw.rip
+                regs._only_rip = True
+                if self.observer:
+                    self.notify("set-registers", tid=th.tid)
+            regs.dirty = False
 
     def get_pc(self, tid: int | None = None) -> int:
         return self.get_registers(tid).rip
@@ -538,11 +552,18 @@ class Process:
         # instruction); memory accesses must stay visible to hardware watchpoints.
         if emulate and emu is not None and not sig and \
                 not (self._debug_regs_used and emu.kind in MEMORY_KINDS) and \
-                apply_emulation(emu, regs, site.address, self.read_memory, self.write_memory):
-            if self.observer:
-                self.notify("emulate-step-over", tid=th.tid, address=site.address, kind=emu.kind)
+                self._emulate(th, emu, regs, site.address):
             return "emulated", None
         return "stepped", self.step_instruction(th.tid, sig)
+
+    def _emulate(self, th: Thread, emu: Emulation, regs: Registers, address: int) -> bool:
+        if emu.tail_is_same:
+            regs["rip"] = address + 1      # the CPU runs the rest (see Emulation)
+        elif not apply_emulation(emu, regs, address, self.read_memory, self.write_memory):
+            return False
+        if self.observer:
+            self.notify("emulate-step-over", tid=th.tid, address=address, kind=emu.kind)
+        return True
 
     def resume(self, sig: int = 0, tid: int | None = None) -> StopEvent | None:
         """Continue all threads. The current thread first steps off a breakpoint site.
@@ -617,11 +638,7 @@ class Process:
             return False, event
         if self.observer:
             self.notify("filtered-hit", tid=th.tid, address=site.address)
-        if apply_emulation(emu, regs, site.address, self.read_memory, self.write_memory):
-            if self.observer:
-                self.notify("emulate-step-over", tid=th.tid, address=site.address,
-                            kind=emu.kind)
-        else:
+        if not self._emulate(th, emu, regs, site.address):
             stepped = self.step_instruction(th.tid)
             if stepped.reason is not StopReason.SINGLE_STEP:
                 return False, stepped

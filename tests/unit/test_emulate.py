@@ -11,7 +11,8 @@ from pydbg.errors import MemoryAccessError
 from pydbg.ptrace.emulate import AF, CF, OF, PF, SF, ZF, Emulation, apply, arith_flags
 
 PLANS = [
-    ("f30f1efa", Emulation("nop", 4)),                                   # endbr64
+    ("f30f1efa", Emulation("nop", 4, tail_is_same=True)),                # endbr64
+    ("f30f1efb", Emulation("nop", 4, tail_is_same=True)),                # endbr32
     ("90", Emulation("nop", 1)),
     ("6690", Emulation("nop", 2)),                                       # xchg %ax,%ax
     ("0f1f4000", Emulation("nop", 4)),                                   # nopl 0x0(%rax)
