@@ -1,15 +1,18 @@
 /* A breakpoint loop with one trap per hit: the displaced instruction is emulated.
  *
- * Usage: ptrace_one_trap WORK_ADDR ENTRY_ADDR PROG [ARGS...]
+ * Usage: ptrace_one_trap [--poll] WORK_ADDR ENTRY_ADDR PROG [ARGS...]
  * Like ptrace_two_traps, but the int3 stays in place: on each hit the displaced
  * `endbr64` (rip += 4) or `push %rbp` (rsp -= 8, store rbp, rip += 1) is done here, then
  * the program continues. Any other instruction at WORK_ADDR is refused.
+ * --poll: waitpid(WNOHANG) in a loop instead of blocking, as pydbg polls before it blocks
+ * (a blocked tracer leaves its CPU idle, and waking it costs more than the round trip).
  */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/personality.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
@@ -30,7 +33,9 @@ static unsigned long load_bias(pid_t pid, unsigned long entry) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 4) { fprintf(stderr, "usage: %s WORK_ADDR ENTRY_ADDR PROG [ARGS...]\n", argv[0]); return 2; }
+    int poll = argc > 1 && strcmp(argv[1], "--poll") == 0;
+    if (poll) { argv++; argc--; }
+    if (argc < 4) { fprintf(stderr, "usage: %s [--poll] WORK_ADDR ENTRY_ADDR PROG [ARGS...]\n", argv[0]); return 2; }
     unsigned long work = strtoul(argv[1], NULL, 0), entry = strtoul(argv[2], NULL, 0);
     pid_t pid = fork();
     if (pid == 0) {
@@ -55,7 +60,8 @@ int main(int argc, char **argv) {
     long hits = 0;
     ptrace(PTRACE_CONT, pid, 0, 0);
     for (;;) {
-        waitpid(pid, &status, 0);
+        if (poll) { while (waitpid(pid, &status, WNOHANG) == 0) ; }
+        else waitpid(pid, &status, 0);
         if (WIFEXITED(status) || WIFSIGNALED(status)) break;
         if (WSTOPSIG(status) != SIGTRAP) { ptrace(PTRACE_CONT, pid, 0, (void *)(long)WSTOPSIG(status)); continue; }
         struct user_regs_struct regs;

@@ -6,6 +6,7 @@ Usage: python benchmarks/run.py [--repeat N] [--hits N]   (see README, "Benchmar
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import re
 import resource
@@ -92,15 +93,6 @@ def load_average() -> str:
         return "?"
 
 
-def pydbg_accepts(commands: list[str], exe: Path, error: str) -> bool:
-    """Whether pydbg runs COMMANDS on EXE without printing ERROR (probe on a 3-hit run)."""
-    argv = PYDBG_PREFIX[:]
-    for c in commands:
-        argv += ["-ex", c]
-    _, _, out = run_once([*argv, "--args", str(exe), "3"])
-    return error not in out
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5, help="runs per measurement (median)")
@@ -118,23 +110,11 @@ def main() -> int:
         prog = ["--args", str(exe), str(args.hits)] if args.hits != 10000 else [str(exe)]
         gdb_prog = ["--args", str(exe), str(args.hits)]
 
-        notes = []
-        # Stand-ins, announced, for what pydbg cannot do yet (issue 5 is in progress).
-        var = "i"
-        if not pydbg_accepts(["break work", "run", "print i"], exe, "No symbol \"i\""):
-            var = "$edi"
-            notes.append("pydbg cannot read the variable `i` yet: pydbg AND gdb use `$edi` "
-                         "(work's argument register at its first instruction) instead.")
-        dprintf = f'dprintf work,"i=%d\\n",{var}'
-        cond = f"break work if {var} == -1"
-        has_dprintf = pydbg_accepts(["help dprintf"], exe, "Undefined command")
-        if has_dprintf:
-            a_cmds, a_check = [dprintf, "run"], re.compile(rf"i={args.hits - 1}\n")
-        else:
-            a_cmds, a_check = [cond, "run"], re.compile(r"exited normally")
-            notes.append("pydbg has no dprintf yet: (a) is a never-true conditional "
-                         "breakpoint instead (it reports nothing).")
-        has_trace = (REPO / "pydbg" / "cli" / "trace.py").exists()
+        dprintf = 'dprintf work,"i=%d\\n",i'
+        cond = "break work if i == -1"
+        # pydbg as a regular install runs it: byte-compiled (these machines set
+        # PYTHONDONTWRITEBYTECODE, so an editable checkout would compile on every start).
+        compileall.compile_dir(str(REPO / "pydbg"), quiet=2)
 
         def pydbg(cmds: list[str], argv: list[str] = prog) -> list[str]:
             out = PYDBG_PREFIX[:]
@@ -150,18 +130,21 @@ def main() -> int:
 
         exited = re.compile(r"exited normally")
         rows = [
-            Row("a", "pydbg -batch, dprintf work" if has_dprintf else
-                "pydbg -batch, stand-in for dprintf", pydbg(a_cmds), a_check),
+            Row("a", "pydbg -batch, dprintf work", pydbg([dprintf, "run"]),
+                re.compile(rf"i={args.hits - 1}\n")),
             Row("b", "gdb -batch, dprintf work", gdb([dprintf, "run"]),
                 re.compile(rf"i={args.hits - 1}\n")),
             Row("c", "pydbg trace -f work",
-                [*PYDBG_PREFIX[:3], "trace", "-f", "work", "--", str(exe), str(args.hits)]
-                if has_trace else None, re.compile(rf"work\(i={args.hits - 1}\)")),
+                [*PYDBG_PREFIX[:3], "trace", "-f", "work", "--", str(exe), str(args.hits)],
+                re.compile(rf"work\(i={args.hits - 1}\)")),
             Row("d", "C ptrace loop, two traps per hit",
                 [str(two), work, entry, str(exe), str(args.hits)],
                 re.compile(rf"hits={args.hits}\b")),
             Row("e", "C ptrace loop, one trap per hit",
                 [str(one), work, entry, str(exe), str(args.hits)],
+                re.compile(rf"hits={args.hits}\b")),
+            Row("e2", "C ptrace loop, one trap per hit, polling wait",
+                [str(one), "--poll", work, entry, str(exe), str(args.hits)],
                 re.compile(rf"hits={args.hits}\b")),
             Row("f", f"pydbg -batch, {cond}", pydbg([cond, "run"]), exited),
             Row("g", f"gdb -batch, {cond}", gdb([cond, "run"]), exited),
@@ -205,16 +188,15 @@ def main() -> int:
     ratio("f", "e", "never-true condition pydbg/C-one-trap (f/e)")
     ratio("d", "e", "C two traps / one trap (d/e)")
     ratio("f0", "f", "pydbg without/with emulation (f0/f)")
+    # pydbg polls before it blocks in waitpid; (e2) is the C loop with the same poll.
+    ratio("a", "e2", "dprintf pydbg/C-one-trap polling (a/e2)")
+    ratio("e", "e2", "C one trap, blocking/polling wait (e/e2)")
     if t.get("s1") is not None and t.get("f") is not None and t.get("e") is not None:
         # Start-up (interpreter, imports, ELF/DWARF) is paid once; the rest is per hit.
         per_hit = (t["f"] - t["s1"]) / args.hits * 1e6
         print(f"  per hit, start-up excluded: pydbg (f-s1) {per_hit:.1f} us, "
               f"gdb (g-s2) {(t['g'] - t['s2']) / args.hits * 1e6:.1f} us, "
               f"C one trap (e) {t['e'] / args.hits * 1e6:.1f} us")
-    for note in notes:
-        print(f"note: {note}")
-    if not has_trace:
-        print("note: `pydbg trace` does not exist yet: (c) not available.")
     return 0
 
 
