@@ -378,7 +378,10 @@ class DebugInfo:
         # Optional "is NAME an ELF symbol here?" test. ElfImage sets it for big separate
         # debug files (libc's), whose full .symtab names every function and variable
         # with an address: a name it lacks is not worth walking every CU for.
-        self.symbol_filter: Callable[[str], bool] | None = None
+        self.symbol_filter: Callable[[str, str], bool] | None = None
+        # Optional "which CUs hold the code of the ELF symbols called NAME?" (by address,
+        # through .debug_aranges): without an index, where functions are looked for.
+        self.code_cus: Callable[[str], list[int]] | None = None
         section = elffile.get_section_by_name(".gdb_index") if self.dwarf is not None else None
         if section is not None:
             try:
@@ -593,14 +596,16 @@ class DebugInfo:
                     _add(cud.tagged, (_TAGGED[tag], _text(_attr(child, "DW_AT_name"))),
                          child.offset)
 
-    def may_name(self, name: str, has_address: bool = False) -> bool:
+    def may_name(self, name: str, has_address: str | None = None) -> bool:
         """False when the identifier NAME is spelled in none of the DWARF string data, so
         no DIE can be called NAME and no CU needs reading. Without an index this spares
         walking every CU of a big library (libc's separate debug file takes a minute).
-        HAS_ADDRESS: NAME is a function or variable, so symbol_filter applies too."""
+        HAS_ADDRESS "code" or "data": NAME is a function or a variable, and symbol_filter
+        must know a symbol of that kind too (libc's `atoi` is no variable)."""
         if self.dwarf is None or self.index is not None or not _IDENTIFIER.fullmatch(name):
             return True
-        if has_address and self.symbol_filter is not None and not self.symbol_filter(name):
+        if has_address and self.symbol_filter is not None and \
+                not self.symbol_filter(name, has_address):
             return False
         if self._name_blob is None:
             parts = []
@@ -1028,9 +1033,14 @@ class DebugInfo:
     def functions_named(self, name: str) -> list[Function | InlinedCall]:
         """Every concrete copy and every inlined instance of the function NAME."""
         out: list[Function | InlinedCall] = []
-        if not self.may_name(name, has_address=True):
+        if not self.may_name(name, has_address="code"):
             return out
-        for cud in self._iter_walked(name=name):
+        # A big library's CUs are not all walked: its symbols say which hold the code
+        # (inlined copies elsewhere in it are not found, as for its breakpoints).
+        cuds: Iterable[_CUData] = self._iter_walked(name=name)
+        if self.index is None and self.code_cus is not None:
+            cuds = [self._walked(off) for off in self.code_cus(name)]
+        for cud in cuds:
             for off in cud.func_names.get(name, ()):
                 out.append(self._function(off))
             for off in cud.inlined_names.get(name, ()):
@@ -1083,7 +1093,7 @@ class DebugInfo:
                 function = scope
         prefer = self._cu_offset_for_pc(pc) if pc is not None else None
         candidates: list[Variable] = []
-        if not self.may_name(function or name, has_address=True):
+        if not self.may_name(function or name, has_address="code" if function else "data"):
             return None
         for cud in self._iter_walked(prefer, function or name):
             if file is not None and not _file_matches(cud.info.name, file):

@@ -545,13 +545,15 @@ class ElfImage:
                                          m.symbol.kind != "func"))
         return best.symbol
 
-    def _has_symbol_named(self, name: str) -> bool:
-        """Whether some ELF symbol (not a PLT alias) is called NAME."""
+    def _has_symbol_named(self, name: str, kind: str | None = None) -> bool:
+        """Whether some ELF symbol (not a PLT alias) is called NAME; KIND "code" wants one
+        in executable sections, "data" one elsewhere (a variable's)."""
         if not self._may_name(name):
             return False
         self._load_minsyms()
         assert self._by_name is not None
-        return any(not m.trampoline for m in self._by_name.get(name, ()))
+        return any(not m.trampoline and (kind is None or m.is_text == (kind == "code"))
+                   for m in self._by_name.get(name, ()))
 
     def symbols_matching(self, glob: str) -> list[Symbol]:
         """Function symbols whose name matches the shell pattern GLOB, by address."""
@@ -671,6 +673,7 @@ class ElfImage:
                            self.dwarf if source is not None else None)
             if self.has_separate_debug_info:
                 di.symbol_filter = self._has_symbol_named
+                di.code_cus = self._cu_offsets_by_minsym
             self._debug_info = di
         return di
 

@@ -4,6 +4,7 @@ that move into the library, pending breakpoints resolved by dlopen; gdb is the o
 from __future__ import annotations
 
 import os
+import subprocess
 import re
 
 import pytest
@@ -149,3 +150,34 @@ def test_interactive_pending_query_yes(tmp_path):
         child.expect(pexpect.EOF)
     finally:
         child.close(force=True)
+
+
+@pytest.mark.parametrize("variant", ["O0", "O2-nopie"])
+def test_libc_functions_and_external_variables_like_gdb(variant):
+    """Names libc defines: functions found through the CU holding their code (not by
+    reading every CU of libc's debug file), and an external variable DWARF gives no
+    location for (`environ`) read at its ELF symbol, as gdb's LOC_UNRESOLVED."""
+    exe = build("basic.c", VARIANTS[variant])
+    want, got = same(exe, QUIET + ["break main", "run", "print atoi", "ptype printf",
+                                   "whatis atoi", "info line atoi", "print &environ",
+                                   "whatis environ", "print environ == 0"])
+    assert got == want
+    assert "<__GI_atoi>" in want[0] and "<environ>" in want[0] and "$3 = 0" in want[0]
+
+
+def test_function_lookup_in_libc_reads_only_the_cus_with_its_code():
+    exe = build("basic.c", VARIANTS["O0"])
+    target = Target(str(exe))
+    target.settings.environment = dict(CLEAN_ENV)
+    try:
+        target.add_breakpoint("main")
+        target.run(stdout=subprocess.DEVNULL)
+        libc = next(i.image for i in target.images if "libc.so" in i.path)
+
+        def walked() -> int:
+            return sum(c.walked for c in libc.debug_info._cus.values())  # noqa: SLF001
+        before = walked()
+        assert libc.debug_info.find_function("atoi").name == "atoi"
+        assert 1 <= walked() - before <= 2     # libc has about two thousand
+    finally:
+        target.close()

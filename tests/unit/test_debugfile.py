@@ -180,9 +180,13 @@ def test_libc_name_lookups_skip_names_libc_does_not_define():
     syms = nm_symbols(_libc_debug_path())
     assert "add" not in syms and "abort" in syms
     # Names no ELF symbol carries are not searched for in libc's ~2000 CUs.
-    assert not di.may_name("add", has_address=True)
+    assert not di.may_name("add", has_address="code")
+    assert not di.may_name("add", has_address="data")
     assert di.find_global("add") is None and di.functions_named("add") == []
-    assert di.may_name("abort", has_address=True)
+    assert di.may_name("abort", has_address="code")
+    # ...nor a function's name among its variables.
+    assert not di.may_name("abort", has_address="data")
+    assert di.may_name("environ", has_address="data")
     # Type names are not symbols: only the string data can rule them out.
     assert di.may_name("pthread_attr_t")
     assert not di.may_name("no_such_type_xyzzy")
