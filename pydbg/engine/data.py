@@ -214,6 +214,13 @@ class Inspector:
         if found is None:
             return None
         var, bias, image = found
+        if var.location is None and var.const_value is None and var.is_external:
+            # gdb's LOC_UNRESOLVED: an external variable DWARF gives no location for
+            # (glibc's `environ`) lives at its ELF symbol.
+            sym = image.get_symbol(var.name)
+            if sym is not None and sym.kind != "func":
+                return self._named(Value(var.type, MemoryLval(sym.address + bias),
+                                         self._access()), var)
         return self._named(self._static_reader(image, bias).read(var, None), var)
 
     @staticmethod
