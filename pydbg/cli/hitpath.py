@@ -88,9 +88,9 @@ def _general_condition(session: "Session", bp: "Breakpoint", regs) -> bool:
 # ------------------------------------------------------------------ hit filters
 
 def hit_filter(session: "Session", address: int,
-               bps: list["Breakpoint"]) -> Callable[[Any], bool] | None:
-    """A closure of the raw registers that decides the next hits at ADDRESS inside the
-    process layer (the site's hit_filter), or None.
+               bps: list["Breakpoint"]) -> Callable[[int, Any], bool] | None:
+    """A closure of (thread id, raw registers) that decides the next hits at ADDRESS inside
+    the process layer (the site's hit_filter), or None.
 
     Only for what the closures compiled and validated on earlier hits decide alone: every
     breakpoint there a plain conditional one, or every one a dprintf without a condition.
@@ -114,7 +114,7 @@ def hit_filter(session: "Session", address: int,
             renders.append((bp, entry.compiled))
         write, flush = session.write, session.flush
 
-        def print_and_go_on(raw) -> bool:
+        def print_and_go_on(tid: int, raw) -> bool:
             try:
                 texts = [render(raw) for _, render in renders]
             except (Fallback, PydbgError):
@@ -134,7 +134,7 @@ def hit_filter(session: "Session", address: int,
                 return None
             tests.append(entry.compiled.fn)
 
-        def any_condition_holds(raw) -> bool:
+        def any_condition_holds(tid: int, raw) -> bool:
             try:
                 return any(test(raw) != 0 for test in tests)
             except (Fallback, PydbgError):

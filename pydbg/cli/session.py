@@ -62,7 +62,7 @@ class Session:
     def _dprintf_hit(self, bp, event) -> None:
         dprintf_hit(self, bp, event)
 
-    def _hit_filter(self, address: int, bps: list) -> Callable[[Any], bool] | None:
+    def _hit_filter(self, address: int, bps: list) -> Callable[[int, Any], bool] | None:
         return hit_filter(self, address, bps)
 
     # ------------------------------------------------------------------ output

@@ -83,7 +83,7 @@ class Target:
         # closure of the raw registers deciding such hits without us (set by the front
         # end, which compiled the conditions and formats), or None.
         self.hit_filter_factory: Callable[[int, list[Breakpoint]],
-                                          Callable[[Any], bool] | None] | None = None
+                                          Callable[[int, Any], bool] | None] | None = None
         self._filters_offered: set[int] = set()   # addresses asked this cont()
         self.disassembler = Disassembler()
         self._maps_loaded = False
@@ -663,13 +663,16 @@ class Target:
         """After a hit at ADDRESS that went on: let the front end's filter decide the next
         ones inside the process layer (no event, no Stop, no engine round trip)."""
         if address in self._filters_offered or self.hit_filter_factory is None or \
-                check_condition is None or self.process is None:
+                self.process is None:
             return
         self._filters_offered.add(address)
         site = self.process.sites.get(address)
         if site is None or site.emulation is None:
             return
-        site.hit_filter = self.hit_filter_factory(address, self.breakpoints.at_address(address))
+        bps = self.breakpoints.at_address(address)
+        if check_condition is None and any(bp.condition for bp in bps):
+            return          # this cont() does not test conditions: every such hit stops
+        site.hit_filter = self.hit_filter_factory(address, bps)
 
     def _signal_to_pass(self) -> int:
         """A signal the program stopped with is delivered on resume, unless gdb would not."""

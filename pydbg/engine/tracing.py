@@ -337,13 +337,60 @@ class Tracer:
         (with a sink, hits go to the sink as they happen and only the rest is yielded)."""
         target = self.target
         previous = target.report_and_continue
+        previous_factory = target.hit_filter_factory
         if self.sink is not None:
             target.report_and_continue = self._report_hit
+            target.hit_filter_factory = self._hit_filter
             self._previous_report = previous
         try:
             yield from self._events()
         finally:
             target.report_and_continue = previous
+            target.hit_filter_factory = previous_factory
+
+    def _hit_filter(self, address: int, bps: list[Breakpoint]) -> Callable[[int, Any], bool] | None:
+        """For the process layer (Target.hit_filter_factory): report the calls at ADDRESS
+        from the closures compiled at an earlier hit there, with no event, Stop or frame.
+        Not with --ret (each call plants a return breakpoint) nor where a closure is
+        missing; a hit the closures cannot read is reported the general way."""
+        if self.returns or self.sink is None or not bps:
+            return None
+        probes = []
+        for bp in bps:
+            if bp.number not in self._labels or bp.condition or bp.ignore_count or \
+                    bp.thread is not None or bp.temporary:
+                return None
+            probe = self._probe(bp, address)
+            if probe is None:
+                return None
+            if self.capture:
+                entry = (probe.compiled or {}).get(address)
+                if entry is None or entry.compiled is None or \
+                        not entry.is_current(self.target, self._expressions_key):
+                    return None
+            probes.append((bp, probe))
+        sink, counts, capture = self.sink, self.counts, self.capture
+
+        def report_calls(tid: int, raw: Any) -> bool:
+            events = []
+            if capture:
+                thread = self.thread_number(tid)
+                depth = self._depth.get(tid, 0)
+                for _, probe in probes:
+                    fast = self._fast_capture(probe, address, tid)
+                    if fast is None:
+                        return True
+                    event = TraceEvent("line" if probe.is_line else "call", thread, tid,
+                                       probe.label, probe.function, depth)
+                    event.args, event.prints, _ = fast
+                    events.append(event)
+            for bp, probe in probes:
+                bp.hit_count += 1
+                counts[probe.label] += 1
+            for event in events:
+                sink(event)
+            return False
+        return report_calls
 
     def _report_hit(self, bp: Breakpoint, event) -> None:
         """A hit of a probe or of a return breakpoint, reported without a Stop."""

@@ -634,7 +634,7 @@ class Process:
                 (self._debug_regs_used and emu.kind in MEMORY_KINDS):
             return False, event
         regs = self.get_registers(th.tid)
-        if site.hit_filter(regs._raw):
+        if site.hit_filter(th.tid, regs._raw):
             return False, event
         if self.observer:
             self.notify("filtered-hit", tid=th.tid, address=site.address)

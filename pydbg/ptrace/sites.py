@@ -26,10 +26,11 @@ class BreakpointSite:
         self.emulation: "Emulation | None" = None
         self.emulation_planned = False
         # Set by the engine for hits it would only report and continue from (a false
-        # condition, a dprintf): called with the raw registers of the thread that hit, it
-        # returns whether the hit is to be reported. When it says no, wait() moves the
-        # thread past the emulated instruction and resumes it without returning an event.
-        self.hit_filter: Callable[[Any], bool] | None = None
+        # condition, a dprintf, a trace probe): called with the thread id and raw registers
+        # of the thread that hit, it returns whether the hit is to be reported. When it
+        # says no, wait() moves the thread past the emulated instruction and resumes it
+        # without returning an event.
+        self.hit_filter: Callable[[int, Any], bool] | None = None
 
     def enable(self) -> None:
         if self.enabled:

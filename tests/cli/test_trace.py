@@ -201,3 +201,51 @@ def test_a_reader_going_away_ends_the_trace_quietly():
                          cwd=FIXTURES, timeout=60)
     assert got.stdout.splitlines()[0] in ("[1] fold(n=3)", "hello 6 13")
     assert "Traceback" not in got.stderr
+
+
+def _traced(exe, specs: list[str], *, filters: bool, prints=(), threads=False):
+    """Trace in-process; returns (lines, hits the process layer absorbed)."""
+    from pydbg.cli.trace import format_text
+    from pydbg.engine.target import Target
+    from pydbg.engine.tracing import Tracer
+    target = Target(str(exe))
+    target.settings.environment = dict(CLEAN_ENV)
+    ops: list[str] = []
+    target.observer = lambda op: ops.append(op.op)
+    lines: list[str] = []
+    try:
+        target.run(stdout=subprocess.DEVNULL, stop_at_entry=True)
+        tracer = Tracer(target, expressions=list(prints),
+                        sink=lambda e: lines.extend(format_text(e)))
+        if not filters:
+            tracer._hit_filter = lambda address, bps: None   # noqa: SLF001
+        for spec in specs:
+            tracer.add_probe(spec)
+        for event in tracer.events():
+            lines.extend(format_text(event))
+    finally:
+        target.close()
+    return lines, ops.count("filtered-hit")
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_probe_hits_after_the_first_are_reported_from_the_process_layer(variant):
+    """Without --ret, a probe's later hits are formatted by its compiled closures inside
+    the process layer's wait: the same lines as the engine's path gives. (Only where the
+    step-over emulates the probed instruction: fold's `cmpl $0,-0x14(%rbp)` at -O0.)"""
+    exe = build("trace_calls.c", VARIANTS[variant])
+    specs, prints = ["fold", "sql_*", "is_*"], ["sink"]
+    fast, absorbed = _traced(exe, specs, filters=True, prints=prints)
+    slow, none = _traced(exe, specs, filters=False, prints=prints)
+    assert fast == slow and none == 0
+    assert absorbed >= 3 and fast[-1] == "+++ exited with code 6 +++"
+    assert sum(line.startswith("[1] fold(") for line in fast) == 4
+
+
+def test_threads_traced_from_the_process_layer_keep_gdb_numbers():
+    exe = build("threads.c", [*VARIANTS["O0"], "-pthread"])
+    lines, absorbed = _traced(exe, ["work"], filters=True)
+    assert absorbed > 0
+    for worker in range(4):
+        mine = [line for line in lines if line.startswith(f"[{worker + 2}] ")]
+        assert mine == [f"[{worker + 2}] work(id={worker}, i={i})" for i in range(3)]
