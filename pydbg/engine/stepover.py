@@ -72,6 +72,30 @@ def _mem(cs: capstone.Cs, insn, op) -> dict | None:
     return {"base": base, "index": index, "scale": op.mem.scale, "disp": op.mem.disp}
 
 
+def _plan_compare(kind: str, cs: capstone.Cs, insn, dst, src) -> Emulation | None:
+    """cmp/test of a 4- or 8-byte register or memory operand with a register or an
+    immediate (capstone gives the immediate sign-extended to the operand size)."""
+    width = dst.size
+    if width not in (4, 8):
+        return None
+    sreg = _reg(cs, src)
+    if sreg is not None:
+        if sreg[1] != width:
+            return None
+        operand: dict = {"src": sreg[0]}
+    elif src.type == X.X86_OP_IMM:
+        operand = {"imm": src.imm & ((1 << (8 * width)) - 1)}
+    else:
+        return None
+    dreg = _reg(cs, dst)
+    if dreg is not None:
+        return Emulation(kind, insn.size, width, dst=dreg[0], **operand)
+    mem = _mem(cs, insn, dst)
+    if mem is None:
+        return None
+    return Emulation(kind, insn.size, width, **mem, **operand)
+
+
 _ENDBR = (b"\xf3\x0f\x1e\xfa", b"\xf3\x0f\x1e\xfb")
 
 
@@ -94,6 +118,8 @@ def _plan(cs: capstone.Cs, insn) -> Emulation | None:
         return None
     dst, src = ops
     dreg = _reg(cs, dst)
+    if iid in (X.X86_INS_CMP, X.X86_INS_TEST):
+        return _plan_compare("cmp" if iid == X.X86_INS_CMP else "test", cs, insn, dst, src)
     if iid in (X.X86_INS_MOV, X.X86_INS_MOVABS):
         if dreg is not None:
             width = dreg[1]

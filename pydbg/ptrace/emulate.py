@@ -18,10 +18,11 @@ MASK32 = (1 << 32) - 1
 CF, PF, AF, ZF, SF, OF = 1 << 0, 1 << 2, 1 << 4, 1 << 6, 1 << 7, 1 << 11
 ARITH_FLAGS = CF | PF | AF | ZF | SF | OF
 
-KINDS = ("nop", "push", "mov", "mov_imm", "lea", "add", "sub", "xor", "load", "store")
-# Kinds that touch memory: a hardware watchpoint must see them, so they are not emulated
-# while debug registers are in use.
-MEMORY_KINDS = ("push", "load", "store")
+KINDS = ("nop", "push", "mov", "mov_imm", "lea", "add", "sub", "xor", "load", "store",
+         "cmp", "test")
+# Kinds that touch (or may touch) memory: a hardware watchpoint must see them, so they are
+# not emulated while debug registers are in use.
+MEMORY_KINDS = ("push", "load", "store", "cmp", "test")
 
 # Even parity of each byte value (PF is set when the low byte has an even number of 1s).
 _PARITY = tuple(bin(b).count("1") % 2 == 0 for b in range(256))
@@ -31,7 +32,8 @@ _PARITY = tuple(bin(b).count("1") % 2 == 0 for b in range(256))
 class Emulation:
     """What one displaced instruction does, in user_regs_struct register names.
 
-    kind    nop | push | mov | mov_imm | lea | add | sub | xor | load | store
+    kind    nop | push | mov | mov_imm | lea | add | sub | xor | load | store | cmp | test
+            (cmp/test only set flags; their first operand is DST, or memory when DST is None)
     length  instruction length in bytes (rip advances by it)
     width   operand size in bytes, 4 or 8 (a 4-byte register result zero-extends)
     dst/src full 64-bit register names; src None with kind store means "store imm"
@@ -109,6 +111,19 @@ def apply(emu: Emulation, regs: MutableMapping[str, int], address: int,
         result, flags = arith_flags(kind, a, b, emu.width)
         updates[emu.dst] = result
         updates["eflags"] = (regs["eflags"] & ~ARITH_FLAGS) | flags
+    elif kind in ("cmp", "test"):
+        if emu.dst is not None:
+            a = regs[emu.dst] & mask
+        else:
+            try:
+                data = read_memory(emu.effective_address(regs, address), emu.width)
+            except PydbgError:  # unreadable: let the CPU fault on it for real
+                return False
+            a = int.from_bytes(data, "little")
+        b = (regs[emu.src] if emu.src else emu.imm) & mask
+        # cmp is a sub, test an and, that only keep the flags.
+        _, flags = arith_flags("sub" if kind == "cmp" else "and", a, b, emu.width)
+        updates["eflags"] = (regs["eflags"] & ~ARITH_FLAGS) | flags
     else:
         return False
     for name, value in updates.items():
@@ -118,8 +133,9 @@ def apply(emu: Emulation, regs: MutableMapping[str, int], address: int,
 
 
 def arith_flags(kind: str, a: int, b: int, width: int) -> tuple[int, int]:
-    """(result, flags) of `add`/`sub`/`xor` on WIDTH-byte unsigned operands, as the CPU sets
-    CF PF AF ZF SF OF (xor clears CF, OF and AF, as Intel and AMD processors do)."""
+    """(result, flags) of `add`/`sub`/`xor`/`and` on WIDTH-byte unsigned operands, as the
+    CPU sets CF PF AF ZF SF OF (xor and and clear CF, OF and AF, as Intel and AMD
+    processors do)."""
     bits = 8 * width
     mask = (1 << bits) - 1
     sign = 1 << (bits - 1)
@@ -143,6 +159,8 @@ def arith_flags(kind: str, a: int, b: int, width: int) -> tuple[int, int]:
             flags |= AF
     elif kind == "xor":
         result = a ^ b
+    elif kind == "and":
+        result = a & b
     else:
         raise ValueError(kind)
     if result == 0:

@@ -34,6 +34,12 @@ PLANS = [
     ("488b05992e0000", Emulation("load", 7, 8, dst="rax", base="rip", disp=0x2e99)),
     ("c745fc05000000", Emulation("store", 7, 4, imm=5, base="rbp", disp=-4)),  # movl $5,-4(%rbp)
     ("48897c2408", Emulation("store", 5, 8, src="rdi", base="rsp", disp=8)),  # mov %rdi,8(%rsp)
+    ("85ff", Emulation("test", 2, 4, dst="rdi", src="rdi")),             # test %edi,%edi
+    ("83ff05", Emulation("cmp", 3, 4, dst="rdi", imm=5)),                # cmp $5,%edi
+    ("4883f8ff", Emulation("cmp", 4, 8, dst="rax", imm=(1 << 64) - 1)),  # cmp $-1,%rax
+    ("837dec00", Emulation("cmp", 4, 4, base="rbp", disp=-0x14)),        # cmpl $0,-0x14(%rbp)
+    ("48393d10000000", Emulation("cmp", 7, 8, src="rdi", base="rip", disp=0x10)),
+    ("f7c380000000", Emulation("test", 6, 4, dst="rbx", imm=0x80)),      # test $0x80,%ebx
 ]
 
 NOT_EMULATED = [
@@ -48,6 +54,9 @@ NOT_EMULATED = [
     "648b042528000000",  # mov %fs:0x28,%eax (segment)
     "678b00",          # mov (%eax),%eax (32-bit addressing)
     "48f7e1",          # mul %rcx
+    "84c0",            # test %al,%al (8-bit)
+    "66833f00",        # cmpw $0,(%rdi) (16-bit)
+    "3b7dfc",          # cmp -0x4(%rbp),%edi (memory second operand)
     "",                # nothing to decode
 ]
 
