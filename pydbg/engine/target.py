@@ -223,6 +223,18 @@ class Target:
         # file again rather than `N\tin FILE`.
         self.sources.forget()
 
+    def solib_event_addresses(self) -> list[int]:
+        """Where the internal breakpoint on the dynamic linker's r_brk is set."""
+        bp = self._solib_event
+        return list(bp.addresses()) if bp is not None else []
+
+    def set_observer(self, observer: Callable[[PtraceOp], None] | None) -> None:
+        """Report the process layer's operations to OBSERVER (None: stop), for this
+        process and the ones started later (`set debug ptrace`)."""
+        self.observer = observer
+        if self.process is not None:
+            self.process.observer = observer
+
     def detach(self) -> int:
         process = self.require_process()
         pid = process.pid

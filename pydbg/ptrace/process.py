@@ -36,8 +36,8 @@ PTRACE_GETSIGINFO = 0x4202
 
 ADDR_NO_RANDOMIZE = 0x0040000
 SYS_TGKILL = 234
-WALL = 0x40000000
-DEVNULL = -3  # same value as subprocess.DEVNULL: the stream goes to /dev/null  # __WALL: wait for clone children (threads) too
+WALL = 0x40000000  # __WALL: wait for clone children (threads) too
+DEVNULL = -3  # same value as subprocess.DEVNULL: the stream goes to /dev/null
 
 # wait() polls this long before blocking: about ten breakpoint round trips.
 SPIN_SECONDS = 0.0005
@@ -403,7 +403,7 @@ class Process:
                 regs._kernel_rip = regs._raw.rip
                 regs._only_rip = True
                 if self.observer:
-                    self.notify("set-registers", tid=th.tid)
+                    self.notify("set-registers", tid=th.tid, rip=regs._raw.rip)
             regs.dirty = False
 
     def get_pc(self, tid: int | None = None) -> int:
@@ -562,7 +562,8 @@ class Process:
         elif not apply_emulation(emu, regs, address, self.read_memory, self.write_memory):
             return False
         if self.observer:
-            self.notify("emulate-step-over", tid=th.tid, address=address, kind=emu.kind)
+            self.notify("emulate-step-over", tid=th.tid, address=address, kind=emu.kind,
+                        tail=emu.tail_is_same)
         return True
 
     def resume(self, sig: int = 0, tid: int | None = None) -> StopEvent | None:
@@ -784,6 +785,8 @@ class Process:
         return StopEvent(StopReason.SIGNAL, th.tid, pc=pc, signal=signal.SIGTRAP)
 
     def _breakpoint_event(self, tid: int, address: int) -> StopEvent:
+        if self.observer:
+            self.notify("breakpoint-trap", tid=tid, address=address)
         event = self._hit_events.get(address)
         if event is None or event.tid != tid:
             event = self._hit_events[address] = StopEvent(StopReason.BREAKPOINT, tid,

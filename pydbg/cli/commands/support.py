@@ -135,7 +135,7 @@ _BOOL = {"on": True, "1": True, "yes": True, "enable": True,
          "off": False, "0": False, "no": False, "disable": False}
 
 
-def _parse_bool(value: str) -> bool:
+def parse_bool(value: str) -> bool:
     value = value.strip().lower() or "on"
     if value not in _BOOL:
         raise CommandError("\"on\" or \"off\" expected.")
@@ -146,7 +146,7 @@ def _parse_bool(value: str) -> bool:
 def cmd_set_disable_randomization(session: "Session", arg: str) -> None:
     """Set disabling of debuggee's virtual address space randomization.
     When on (the default), the program runs with ASLR off, so addresses repeat run to run."""
-    session.target.settings.disable_randomization = _parse_bool(arg)
+    session.target.settings.disable_randomization = parse_bool(arg)
 
 
 @command("disable-randomization", group="running", prefix="show")
@@ -159,7 +159,7 @@ def cmd_show_disable_randomization(session: "Session", arg: str) -> None:
 @command("confirm", group="support", prefix="set")
 def cmd_set_confirm(session: "Session", arg: str) -> None:
     """Set whether to confirm potentially dangerous operations."""
-    session.target.settings.confirm = _parse_bool(arg)
+    session.target.settings.confirm = parse_bool(arg)
 
 
 @command("confirm", group="support", prefix="show")
@@ -295,7 +295,7 @@ def cmd_set_print_repeats(session: "Session", arg: str) -> None:
 @command("pretty", group="data", prefix="set print")
 def cmd_set_print_pretty(session: "Session", arg: str) -> None:
     """Set pretty formatting of structures."""
-    session.target.settings.print_pretty = _parse_bool(arg)
+    session.target.settings.print_pretty = parse_bool(arg)
 
 
 @command("elements", group="data", prefix="show print")
