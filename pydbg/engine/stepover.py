@@ -109,6 +109,8 @@ def _plan(cs: capstone.Cs, insn) -> Emulation | None:
         return Emulation("nop", length)
     if insn.prefix[0]:  # lock / rep: not simple
         return None
+    if iid == X.X86_INS_RET and not ops and bytes(insn.bytes) == b"\xc3":
+        return Emulation("ret", length)   # plain near ret (no imm16, no bnd prefix)
     if iid == X.X86_INS_PUSH and len(ops) == 1:
         reg = _reg(cs, ops[0])
         if reg is not None and reg[1] == 8:

@@ -19,10 +19,10 @@ CF, PF, AF, ZF, SF, OF = 1 << 0, 1 << 2, 1 << 4, 1 << 6, 1 << 7, 1 << 11
 ARITH_FLAGS = CF | PF | AF | ZF | SF | OF
 
 KINDS = ("nop", "push", "mov", "mov_imm", "lea", "add", "sub", "xor", "load", "store",
-         "cmp", "test")
+         "cmp", "test", "ret")
 # Kinds that touch (or may touch) memory: a hardware watchpoint must see them, so they are
 # not emulated while debug registers are in use.
-MEMORY_KINDS = ("push", "load", "store", "cmp", "test")
+MEMORY_KINDS = ("push", "load", "store", "cmp", "test", "ret")
 
 # Even parity of each byte value (PF is set when the low byte has an even number of 1s).
 _PARITY = tuple(bin(b).count("1") % 2 == 0 for b in range(256))
@@ -33,6 +33,7 @@ class Emulation:
     """What one displaced instruction does, in user_regs_struct register names.
 
     kind    nop | push | mov | mov_imm | lea | add | sub | xor | load | store | cmp | test
+            | ret (a near return: rip popped from the stack)
             (cmp/test only set flags; their first operand is DST, or memory when DST is None)
     length  instruction length in bytes (rip advances by it)
     width   operand size in bytes, 4 or 8 (a 4-byte register result zero-extends)
@@ -124,6 +125,14 @@ def apply(emu: Emulation, regs: MutableMapping[str, int], address: int,
         # cmp is a sub, test an and, that only keep the flags.
         _, flags = arith_flags("sub" if kind == "cmp" else "and", a, b, emu.width)
         updates["eflags"] = (regs["eflags"] & ~ARITH_FLAGS) | flags
+    elif kind == "ret":
+        try:
+            target = int.from_bytes(read_memory(regs["rsp"], 8), "little")
+        except PydbgError:
+            return False
+        regs["rsp"] = (regs["rsp"] + 8) & MASK64
+        regs["rip"] = target
+        return True
     else:
         return False
     for name, value in updates.items():

@@ -34,6 +34,7 @@ PLANS = [
     ("488b05992e0000", Emulation("load", 7, 8, dst="rax", base="rip", disp=0x2e99)),
     ("c745fc05000000", Emulation("store", 7, 4, imm=5, base="rbp", disp=-4)),  # movl $5,-4(%rbp)
     ("48897c2408", Emulation("store", 5, 8, src="rdi", base="rsp", disp=8)),  # mov %rdi,8(%rsp)
+    ("c3", Emulation("ret", 1)),                                         # ret
     ("85ff", Emulation("test", 2, 4, dst="rdi", src="rdi")),             # test %edi,%edi
     ("83ff05", Emulation("cmp", 3, 4, dst="rdi", imm=5)),                # cmp $5,%edi
     ("4883f8ff", Emulation("cmp", 4, 8, dst="rax", imm=(1 << 64) - 1)),  # cmp $-1,%rax
@@ -44,7 +45,8 @@ PLANS = [
 
 NOT_EMULATED = [
     "e800000000",      # call
-    "c3",              # ret
+    "c20800",          # ret $8
+    "f2c3",            # bnd ret
     "7400",            # je
     "f390",            # pause
     "f0480fc10f",      # lock xadd
