@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 from pydbg.arch.x86_64 import DWARF_TO_NAME, MASK_REGISTERS, lookup_register
-from pydbg.engine.evaluate import EvalScope, Evaluator
+from pydbg.engine.evaluate import EvalScope, Evaluator, UnreadableVariable
 from pydbg.engine.printing import PrintOptions, common_val_print, check_printable_size, format_value
+from pydbg.engine.tls import TlsError, tls_reader
 from pydbg.engine.values import MemoryLval, Value, is_aggregate
 from pydbg.engine.variables import FrameContext, FrameReader, NoEntryValue, ProgramScope
 from pydbg.errors import ExpressionError, PydbgError
@@ -50,7 +51,7 @@ def frame_context(target: "Target", frame: "Frame") -> FrameContext:
         pc=phys.pc, lookup_pc=phys.lookup_pc, regs=dict(phys.regs), cfa=phys.cfa,
         image=img.image if img is not None else None, bias=img.bias if img is not None else 0,
         level=frame.level, inline_depth=frame.inline_depth, writable=True,
-        vector=_vector_reader(target), tls_base=_tls_reader(target, img))
+        vector=_vector_reader(target), tls_base=tls_reader(target, img))
 
     def caller() -> FrameContext | None:
         level = frame.level + 1
@@ -79,25 +80,6 @@ def _vector_reader(target: "Target") -> Callable[[int], bytes]:
     return read
 
 
-def _tls_reader(target: "Target", img) -> Callable[[int], int] | None:
-    """Thread-local variables of the main program (static TLS, module 1)."""
-    if img is None or not getattr(img, "is_main", False):
-        return None
-
-    def tls(offset: int) -> int:
-        seg = None
-        for s in img.image.elffile.iter_segments():
-            if s["p_type"] == "PT_TLS":
-                seg = s
-        if seg is None:
-            raise ExpressionError("Cannot find thread-local storage")
-        align = max(seg["p_align"], 1)
-        size = (seg["p_memsz"] + align - 1) // align * align
-        fs_base = target.registers().get("fs_base", 0)
-        return fs_base - size + offset
-    return tls
-
-
 def static_context(target: "Target", image, bias: int) -> FrameContext:
     """A frame-less context for globals and statics of IMAGE."""
     img = None
@@ -105,7 +87,7 @@ def static_context(target: "Target", image, bias: int) -> FrameContext:
         if li.image is image:
             img = li
     return FrameContext(pc=0, lookup_pc=0, regs={}, cfa=None, image=image, bias=bias,
-                        tls_base=_tls_reader(target, img) if target.is_running else None)
+                        tls_base=tls_reader(target, img) if target.is_running else None)
 
 
 # --------------------------------------------------------------------------- inspector
@@ -221,7 +203,16 @@ class Inspector:
             if sym is not None and sym.kind != "func":
                 return self._named(Value(var.type, MemoryLval(sym.address + bias),
                                          self._access()), var)
-        return self._named(self._static_reader(image, bias).read(var, None), var)
+        return self._read_static(var, image, bias)
+
+    def _read_static(self, var: Variable, image, bias: int) -> Value:
+        """A global or static variable (no frame); thread-local ones need a process."""
+        if not self.target.is_running and _uses_tls(var):
+            raise UnreadableVariable(f"Cannot read `{var.name}' without registers", var.type)
+        try:
+            return self._named(self._static_reader(image, bias).read(var, None), var)
+        except TlsError as exc:
+            raise UnreadableVariable(str(exc), var.type) from None
 
     @staticmethod
     def _named(v: Value, var: Variable) -> Value:
@@ -244,7 +235,7 @@ class Inspector:
             return None
         var, bias, image = found
         if not _needs_frame(var):
-            return self._named(self._static_reader(image, bias).read(var, None), var)
+            return self._read_static(var, image, bias)
         # An automatic variable: read it in the innermost frame running FUNCTION.
         level = 0
         while True:
@@ -482,6 +473,23 @@ def _needs_frame(var: Variable) -> bool:
     except PydbgError:
         return True
     return any(0x50 <= op.opcode <= 0x8F or op.name in _FRAME_OPS for op in ops)
+
+
+def _uses_tls(var: Variable) -> bool:
+    """The location is thread-local (gdb's SYMBOL_NEEDS_REGISTERS for TLS)."""
+    from pydbg.symbols.debuginfo import LocListRef
+    from pydbg.symbols.dwarf_expr import decode
+    loc = var.location
+    if var.const_value is not None or loc is None or isinstance(loc, LocListRef):
+        return False
+    try:
+        ops = decode(loc)
+    except PydbgError:
+        return False
+    return any(op.name in _TLS_OPS for op in ops)
+
+
+_TLS_OPS = {"DW_OP_form_tls_address", "DW_OP_GNU_push_tls_address"}
 
 
 def value_print_nested(v: Value, opts: PrintOptions) -> str:

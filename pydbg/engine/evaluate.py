@@ -80,6 +80,17 @@ def register_type(name: str) -> CType:
     return _REG_TYPES.get(reg.type_name, LONG)
 
 
+class UnreadableVariable(ExpressionError):
+    """A variable whose value cannot be had here while its type can: a thread-local one
+    without a process (gdb's "Cannot read `NAME' without registers") or without storage
+    in this thread yet. whatis, ptype and sizeof still see its TYPE, as gdb's
+    EVAL_AVOID_SIDE_EFFECTS never reads the variable."""
+
+    def __init__(self, message: str, t: CType) -> None:
+        super().__init__(message)
+        self.type = t
+
+
 # --------------------------------------------------------------------------- the scope
 
 @dataclass
@@ -128,6 +139,8 @@ class Evaluator:
                 try:
                     if self.scope.lookup_variable(name) is not None:
                         return False
+                except UnreadableVariable:
+                    return False
                 except PydbgError:
                     pass
             return self.scope.is_type_name(name)
@@ -218,7 +231,10 @@ class Evaluator:
     def _eval_Identifier(self, node: n.Identifier) -> Value:
         name = node.name
         if self.scope.lookup_variable is not None:
-            found = self.scope.lookup_variable(name)
+            try:
+                found = self.scope.lookup_variable(name)
+            except UnreadableVariable as exc:
+                found = self._type_only(exc)
             if found is not None:
                 return found
         sym = self.scope.lookup_symbol(name) if self.scope.lookup_symbol else None
@@ -237,7 +253,10 @@ class Evaluator:
     def _eval_ScopedName(self, node: n.ScopedName) -> Value:
         found = None
         if self.scope.lookup_scoped is not None:
-            found = self.scope.lookup_scoped(node.scope, node.name)
+            try:
+                found = self.scope.lookup_scoped(node.scope, node.name)
+            except UnreadableVariable as exc:
+                found = self._type_only(exc)
         if found is None:
             if not node.scope:
                 return self._eval_Identifier(n.Identifier(name=node.name))
@@ -246,6 +265,12 @@ class Evaluator:
                 raise ExpressionError(f"No symbol \"{scope}\" in current context.")
             raise ExpressionError(f"No symbol \"{node.name}\" in function \"{scope}\".")
         return found
+
+    def _type_only(self, exc: UnreadableVariable) -> Value:
+        """A variable that cannot be read here: its type is enough without side effects."""
+        if not self.avoid:
+            raise exc
+        return Value(exc.type, MemoryLval(0), self.scope.access)
 
     def _eval_EntryValue(self, node: n.EntryValue) -> Value:
         if self.scope.lookup_entry_value is None:

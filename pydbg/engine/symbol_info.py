@@ -60,6 +60,13 @@ def _objfile_name(target: "Target", img) -> str:
 
 # --------------------------------------------------------------------------- info address
 
+def _dwarf_objfile(target: "Target", image) -> str:
+    """gdb's name of the objfile holding IMAGE's DWARF: a separate debug file's own path."""
+    if image.elffile.get_section_by_name(".debug_info") is None and image.debug_file:
+        return image.debug_file
+    return target.executable if image is target.exe_image else str(image.path)
+
+
 def info_address(inspector: "Inspector", name: str) -> str:
     """gdb's info_address_command text for NAME (without the final newline)."""
     target = inspector.target
@@ -70,13 +77,14 @@ def info_address(inspector: "Inspector", name: str) -> str:
         found = reader.lookup_local(name)
         if found is not None:
             var, _block = found
-            return f'Symbol "{name}" is {_describe_variable(inspector, var, ctx.bias)}.'
+            objfile = _dwarf_objfile(target, ctx.image) if ctx.image is not None else None
+            return f'Symbol "{name}" is {_describe_variable(inspector, var, ctx.bias, objfile)}.'
     program = inspector.program
     glob = program.find_global(name, frame=ctx)
     fn = program.find_function(name)
     if glob is not None:
         var, bias, image = glob
-        objfile = target.executable if image is target.exe_image else str(image.path)
+        objfile = _dwarf_objfile(target, image)
         return f'Symbol "{name}" is {_describe_variable(inspector, var, bias, objfile)}.'
     if fn is not None:
         func, bias, _image = fn

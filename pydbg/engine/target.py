@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator
 
 from pydbg.disasm import Disassembler
 from pydbg.engine.breakpoints import Breakpoint, BreakpointLocation, BreakpointTable
-from pydbg.engine.images import RT_CONSISTENT, ImageTracker, LoadedImage
+from pydbg.engine.images import RT_CONSISTENT, ImageTracker, LinkMapEntry, LoadedImage
 from pydbg.engine.signals import SignalTable
 from pydbg.engine.source import SourceManager
 from pydbg.engine.stops import CodeLocation, Stop, StopKind
@@ -270,6 +270,12 @@ class Target:
         self.images = tracker.images
         self._maps_loaded = True
         return changed
+
+    def link_map(self) -> list[LinkMapEntry]:
+        """The dynamic linker's link_map entries (engine/tls.py finds a module's here)."""
+        if self.process is None or self._tracker is None:
+            return []
+        return self._tracker.link_map()
 
     # ------------------------------------------------------- shared libraries
     def _insert_solib_event_breakpoint(self) -> None:

@@ -382,6 +382,10 @@ class DebugInfo:
         # Optional "which CUs hold the code of the ELF symbols called NAME?" (by address,
         # through .debug_aranges): without an index, where functions are looked for.
         self.code_cus: Callable[[str], list[int]] | None = None
+        # Set for the same big files: global variables are looked for only in the CUs whose
+        # bytes spell their name (see _cus_spelling) rather than in every CU.
+        self.search_names = False
+        self._raw: dict[str, bytes] = {}
         section = elffile.get_section_by_name(".gdb_index") if self.dwarf is not None else None
         if section is not None:
             try:
@@ -617,8 +621,56 @@ class DebugInfo:
         # Merged string tables share tails ("add" may sit at the end of "do_add").
         return name.encode() + b"\0" in self._name_blob
 
-    def _iter_walked(self, prefer: int | None = None,
-                     name: str | None = None) -> Iterator[_CUData]:
+    def _cus_spelling(self, name: str) -> set[int] | None:
+        """Offsets of the CUs that may hold a DIE named NAME: those whose .debug_info bytes
+        hold a DW_FORM_strp offset of NAME in .debug_str, or NAME itself (DW_FORM_string).
+        A raw byte search (a stray match only adds a CU); None where other forms could
+        carry the name (string offset tables, a supplementary file, DWARF 64, type units)."""
+        if not self.has_dwarf or self.dwarf.has_debug_types() or any(
+                self.elffile.get_section_by_name(n) is not None
+                for n in (".debug_str_offsets", ".gnu_debugaltlink")):
+            return None
+        info, strings = self._raw_section(".debug_info"), self._raw_section(".debug_str")
+        starts = self._unit_starts(info)
+        if starts is None:
+            return None
+        key = name.encode() + b"\0"
+        needles = [key]
+        at = strings.find(key)
+        while at >= 0:
+            needles.append(at.to_bytes(4, "little"))
+            at = strings.find(key, at + 1)
+        found: set[int] = set()
+        for needle in needles:
+            at = info.find(needle)
+            while at >= 0:
+                found.add(starts[bisect_right(starts, at) - 1])
+                at = info.find(needle, at + 1)
+        return found
+
+    def _raw_section(self, name: str) -> bytes:
+        data = self._raw.get(name)
+        if data is None:
+            sec = self.elffile.get_section_by_name(name)
+            data = sec.data() if sec is not None and sec["sh_type"] != "SHT_NOBITS" else b""
+            self._raw[name] = data
+        return data
+
+    @staticmethod
+    def _unit_starts(info: bytes) -> list[int] | None:
+        """Offsets of the units in .debug_info (None if one is DWARF 64)."""
+        starts = []
+        pos = 0
+        while pos + 4 <= len(info):
+            length = int.from_bytes(info[pos:pos + 4], "little")
+            if length >= 0xFFFFFFF0:
+                return None
+            starts.append(pos)
+            pos += 4 + length
+        return starts
+
+    def _iter_walked(self, prefer: int | None = None, name: str | None = None,
+                     spelled: bool = False) -> Iterator[_CUData]:
         """Each CU's index, PREFER's CU first (gdb searches the current CU first).
 
         With a .gdb_index and a NAME, only the CUs the index lists for NAME are read, plus
@@ -626,6 +678,11 @@ class DebugInfo:
         omits e.g. optimized-out statics).
         """
         offsets = self._all_unit_keys()
+        # SPELLED: NAME is a DIE's own DW_AT_name (not a canonical spelling of a type).
+        only = self._cus_spelling(name) if spelled and name is not None and \
+            self.index is None and self.search_names else None
+        if only is not None:
+            offsets = [off for off in offsets if off in only]
         if name is not None and self.index is not None:
             listed = {e.cu_offset for e in self.index.lookup(name)}
             listed.update(off for off, cud in self._cus.items() if cud.walked)
@@ -1095,7 +1152,7 @@ class DebugInfo:
         candidates: list[Variable] = []
         if not self.may_name(function or name, has_address="code" if function else "data"):
             return None
-        for cud in self._iter_walked(prefer, function or name):
+        for cud in self._iter_walked(prefer, function or name, spelled=True):
             if file is not None and not _file_matches(cud.info.name, file):
                 continue
             if function is not None:

@@ -674,6 +674,7 @@ class ElfImage:
             if self.has_separate_debug_info:
                 di.symbol_filter = self._has_symbol_named
                 di.code_cus = self._cu_offsets_by_minsym
+                di.search_names = True
             self._debug_info = di
         return di
 

@@ -280,3 +280,23 @@ def test_no_debug_info_is_empty():
     assert di.function_at(0x1139) is None and di.scopes_at(0x1139) == []
     assert di.find_global("v_int") is None and di.functions_named("add") == []
     assert type_name(di.find_type("int")) == "int"
+
+
+@pytest.mark.parametrize("variant", ["O0", "O2-dwarf4"])
+def test_name_search_limits_global_lookups(variant):
+    """Without an index, a big separate debug file (libc's) looks for a global only in the
+    CUs whose bytes spell its name; the answers stay those of the full walk."""
+    path = build(TWO_CU, ORACLE_VARIANTS[variant], name="types2cu")
+    full = open_info(path)
+    di = open_info(path)
+    di.search_names = True
+    var = di.find_global("extra_counter")
+    assert var is not None and var.cu.name == "types_extra.c"
+    assert di.loaded_cus() == ["types_extra.c"]
+    want = full.find_global("extra_counter")
+    assert (var.static_address, var.cu.name) == (want.static_address, want.cu.name)
+    for name in ("'types.c'::file_static", "'types_extra.c'::file_static",
+                 "extra_fn::extra_calls", "v_int"):
+        got, want = di.find_global(name), full.find_global(name)
+        assert (got.static_address, got.cu.name) == (want.static_address, want.cu.name)
+    assert di.find_global("no_such_global") is None
