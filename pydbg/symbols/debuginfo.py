@@ -386,6 +386,7 @@ class DebugInfo:
         # bytes spell their name (see _cus_spelling) rather than in every CU.
         self.search_names = False
         self._raw: dict[str, bytes] = {}
+        self._spelled: dict[str, set[int] | None] = {}    # _cus_spelling's answers
         section = elffile.get_section_by_name(".gdb_index") if self.dwarf is not None else None
         if section is not None:
             try:
@@ -626,6 +627,11 @@ class DebugInfo:
         hold a DW_FORM_strp offset of NAME in .debug_str, or NAME itself (DW_FORM_string).
         A raw byte search (a stray match only adds a CU); None where other forms could
         carry the name (string offset tables, a supplementary file, DWARF 64, type units)."""
+        if name not in self._spelled:     # a search of libc's bytes takes 0.1-0.2 s
+            self._spelled[name] = self._search_spelling(name)
+        return self._spelled[name]
+
+    def _search_spelling(self, name: str) -> set[int] | None:
         if not self.has_dwarf or self.dwarf.has_debug_types() or any(
                 self.elffile.get_section_by_name(n) is not None
                 for n in (".debug_str_offsets", ".gnu_debugaltlink")):
