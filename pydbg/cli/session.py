@@ -13,7 +13,7 @@ from typing import Any, Callable, TextIO
 
 from pydbg.cli.commands.registry import TOP, Command, CommandTable
 from pydbg.cli.hitpath import check_condition, dprintf_hit, hit_filter
-from pydbg.engine.stops import CodeLocation, Stop
+from pydbg.engine.stops import CodeLocation, Stop, StopKind
 from pydbg.engine.target import Target
 from pydbg.errors import CommandError, PydbgError
 
@@ -146,6 +146,11 @@ class Session:
         from pydbg.engine.source import ErrorText
         from pydbg.cli.commands.scripting import prepare_stop
         self.print_notices()
+        switch = self.target.threads.switch_notice(stop)
+        if switch is not None and stop.kind is not StopKind.SIGNAL and \
+                not (stop.breakpoints and all(b.kind == "dprintf" for b in stop.breakpoints)):
+            self.out(switch)    # gdb's normal_stop, before hook-stop and the report
+            switch = None
         if prepare_stop(self, stop):
             # `silent` breakpoint commands, or only dprintfs hit: nothing is announced.
             self.previous_location = stop.location
@@ -153,7 +158,8 @@ class Session:
             return
         self.target.refine_stop(stop)
         for text in stop_lines(stop, stop.pid, self.frame_args_text, self.previous_location,
-                               self.target.sources):
+                               self.target.sources, self.target.threads.stop_label(stop),
+                               switch):
             if isinstance(text, ErrorText):
                 self.err(text)
             else:

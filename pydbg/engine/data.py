@@ -292,6 +292,8 @@ class Inspector:
         from pydbg.engine import fpregs
         if name == "_siginfo":
             return self._siginfo()
+        if name in ("_thread", "_gthread", "_inferior"):
+            return self._thread_variable(name)
         if not fpregs.is_fp_register(name):
             return None
         if not self.target.is_running:
@@ -300,6 +302,16 @@ class Inspector:
         if not fpregs.is_fp_register(name, regs.features()):
             return None
         return regs.value(name)
+
+    def _thread_variable(self, name: str) -> Value:
+        """gdb's $_thread / $_gthread (the selected thread's number, 0 without one) and
+        $_inferior (always 1: pydbg debugs one program)."""
+        from pydbg.symbols.types import BaseType
+        number = 1
+        if name != "_inferior":
+            info = self.target.threads.current()
+            number = info.number if info is not None else 0
+        return Value.from_int(BaseType("int", 4, "signed"), number)
 
     def _siginfo(self) -> Value | None:
         """gdb's $_siginfo (void, as an unset convenience variable, without a process)."""

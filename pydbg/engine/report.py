@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Callable
 
@@ -51,6 +52,10 @@ def frame_function_text(loc: CodeLocation, args_text: str | None = None) -> str:
 
 SIGTRAMP_FUNCTION = "<signal handler called>"
 
+# The first line of a watchpoint's report (engine/watchpoints.py TITLES), which gdb's
+# maybe_print_thread_hit_breakpoint prefixes with the thread.
+_WATCHPOINT_TITLE = re.compile(r"Hardware (?:read |access \(read/write\) )?watchpoint \d+: ")
+
 
 def frame_line(loc: CodeLocation, *, print_address: bool | None = None,
                args_text: str | None = None) -> str:
@@ -72,9 +77,20 @@ def frame_line(loc: CodeLocation, *, print_address: bool | None = None,
 
 def stop_lines(stop: Stop, pid: int | None,
                args_for: Callable[[CodeLocation], str | None] | None = None,
-               previous: CodeLocation | None = None, sources=None) -> list[str]:
-    """The lines gdb prints when the program stops (after run/continue/step...)."""
+               previous: CodeLocation | None = None, sources=None,
+               thread_label: str | None = None, switch_notice: str | None = None
+               ) -> list[str]:
+    """The lines gdb prints when the program stops (after run/continue/step...).
+
+    THREAD_LABEL (`Thread 2 "prog"`, engine/threads.py) names the thread that stopped, as
+    gdb does once the program has had several: `Thread 2 "prog" hit Breakpoint 1, ...`.
+    SWITCH_NOTICE (`[Switching to Thread ...]`) comes first, or after the line of a signal,
+    which gdb prints as it handles the event, before normal_stop.
+    """
+    hit = f"{thread_label} hit " if thread_label else ""
     out: list[str] = []
+    if switch_notice is not None and stop.kind is not StopKind.SIGNAL:
+        out.append(switch_notice)
     loc = stop.location
     args_text = args_for(loc) if (args_for is not None and loc is not None) else None
     if stop.kind is StopKind.EXITED:
@@ -110,15 +126,18 @@ def stop_lines(stop: Stop, pid: int | None,
                     name += f".{index}"
                     break
         if loc is not None:
-            out.append(f"{name}, {frame_line(loc, args_text=args_text)}")
+            out.append(f"{hit}{name}, {frame_line(loc, args_text=args_text)}")
     elif stop.kind is StopKind.SIGNAL:
         sig = stop.signal or 0
         out.append("")
-        out.append(f"Program received signal {signal_name(sig)}, {signal_description(sig)}.")
+        out.append(f"{thread_label or 'Program'} received signal {signal_name(sig)}, "
+                   f"{signal_description(sig)}.")
+        if switch_notice is not None:
+            out.append(switch_notice)
         if loc is not None:
             out.append(frame_line(loc, args_text=args_text))
     elif stop.kind is StopKind.WATCHPOINT:
-        out.extend(stop.messages)
+        out.extend(hit + m if hit and _WATCHPOINT_TITLE.match(m) else m for m in stop.messages)
         if loc is not None:
             out.append(frame_line(loc, args_text=args_text))
     elif stop.kind in (StopKind.STEP, StopKind.ATTACHED):

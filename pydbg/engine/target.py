@@ -22,6 +22,7 @@ from pydbg.engine.signals import SignalTable
 from pydbg.engine.source import SourceManager
 from pydbg.engine.stops import CodeLocation, Stop, StopKind
 from pydbg.engine.stepover import plan_emulation
+from pydbg.engine.threads import ThreadList
 from pydbg.engine.watchpoints import SCOPE_KIND, WatchpointManager
 from pydbg.errors import CommandError, PydbgError, SymbolError, TargetError
 from pydbg.ptrace import Process, PtraceOp, StopEvent, StopReason, iter_maps
@@ -72,6 +73,7 @@ class Target:
         self.breakpoints = BreakpointTable()
         self.watchpoints = WatchpointManager(self)
         self.signals = SignalTable()
+        self.threads = ThreadList(self)       # gdb's thread numbers, names, selection
         self.images: list[LoadedImage] = []
         self.last_stop: Stop | None = None
         self.notices: list[str] = []          # text the front end prints before the next prompt
@@ -200,6 +202,7 @@ class Target:
         else:
             pointer = self._thread_pointers.pop(tid, 0)
             self.notices.append(f"[Thread {pointer:#x} (LWP {tid}) exited]")
+        self.threads.on_thread(kind, tid, pointer)
         if self.notice_sink is not None:
             while self.notices:
                 self.notice_sink(self.notices.pop(0))
@@ -209,6 +212,7 @@ class Target:
         assert self.process is not None
         self.process.thread_callback = self._on_thread
         self._thread_pointers: dict[int, int] = {}
+        self.threads.reset()
         self.images = []
         self._tracker = None
         self._maps_loaded = False
@@ -648,6 +652,10 @@ class Target:
         """Continue until a breakpoint whose condition holds, a signal to stop for, or exit."""
         process = self.require_process()
         process.emulate_step_over = self.settings.emulate_step_over
+        stop = self.threads.resume_left_threads(check_condition)
+        if stop is not None:   # stepping another thread off its breakpoint stopped it
+            self.last_stop = stop
+            return stop
         if sig is None:
             sig = self._signal_to_pass()
         self._pending_signal = 0
@@ -696,7 +704,9 @@ class Target:
         """A signal the program stopped with is delivered on resume, unless gdb would not."""
         stop = self.last_stop
         if stop is not None and stop.kind is StopKind.SIGNAL and stop.signal:
-            if self.signals.get(stop.signal).pass_:
+            # Not when another thread was selected since: it has the signal (threads.py).
+            if self.signals.get(stop.signal).pass_ and \
+                    (self.process is None or stop.tid == self.process.current_tid):
                 return stop.signal
         # A `handle nostop` signal that arrived during a single-step goes in next.
         return getattr(self, "_pending_signal", 0)
@@ -720,7 +730,7 @@ class Target:
             disp = self.signals.get(event.signal or 0)
             if not disp.stop:
                 if disp.print:
-                    self._signal_notice(event.signal or 0)
+                    self._signal_notice(event.signal or 0, event.tid)
                 return None
             return self._make_stop(StopKind.SIGNAL, event.tid, event.pc, event=event,
                                    signal=event.signal)
@@ -806,10 +816,11 @@ class Target:
         for bp in [b for b in self.breakpoints.all() if b.internal]:
             self.breakpoints.remove(bp.number)
 
-    def _signal_notice(self, signum: int) -> None:
+    def _signal_notice(self, signum: int, tid: int | None = None) -> None:
         """gdb's report of a signal `handle ... nostop print` lets through."""
         from pydbg.engine.signals import signal_description, signal_name
-        self.notices.append(f"\nProgram received signal {signal_name(signum)}, "
+        label = self.threads.stop_label(Stop(StopKind.SIGNAL, tid)) if tid else None
+        self.notices.append(f"\n{label or 'Program'} received signal {signal_name(signum)}, "
                             f"{signal_description(signum)}.")
         if self.notice_sink is not None:
             while self.notices:
@@ -864,6 +875,9 @@ class Target:
             if insn is not None and insn.is_call:
                 return self.run_to(pc + insn.size, frame_sp=process.get_registers().rsp,
                                    check_condition=check_condition)
+        stop = self.threads.step_through_syscall(check_condition)
+        if stop is not None:    # a blocking call, which the other threads may have to end
+            return stop
         sig = self._signal_to_pass()
         self._pending_signal = 0
         with self._forward_sigint():

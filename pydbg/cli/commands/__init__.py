@@ -25,4 +25,5 @@ from pydbg.cli.commands import source, stack, stepping  # noqa: E402,F401
 from pydbg.cli.commands import variables  # noqa: E402,F401
 from pydbg.cli.commands import watchpoints  # noqa: E402,F401
 from pydbg.cli.commands import signals, symbols_info  # noqa: E402,F401
+from pydbg.cli.commands import threads  # noqa: E402,F401
 from pydbg.cli.commands import debug  # noqa: E402,F401

@@ -1,4 +1,4 @@
-"""Support commands: help, echo, shell, set/show settings, info proc/sharedlibrary/threads."""
+"""Support commands: help, echo, shell, set/show settings, info proc/sharedlibrary/inferiors."""
 
 from __future__ import annotations
 
@@ -352,24 +352,6 @@ def cmd_info_sharedlibrary(session: "Session", arg: str) -> None:
         session.out(f"0x{lo:016x}  0x{hi:016x}  {read:<12}{img.path}")
     if missing_debug:
         session.out("(*): Shared library is missing debugging information.")
-
-
-@command("threads", group="status", prefix="info")
-def cmd_info_threads(session: "Session", arg: str) -> None:
-    """Display currently known threads."""
-    from pydbg.engine.report import frame_line
-    target = session.target
-    if not target.is_running or target.process is None:
-        session.out("No threads.")
-        return
-    process = target.process
-    session.out("  Id   Target Id                             Frame ")
-    name = os.path.basename(target.executable or "")
-    for i, tid in enumerate(process.thread_ids(), 1):
-        mark = "*" if tid == process.current_tid else " "
-        loc = target.locate(process.get_pc(tid))
-        ident = f"LWP {tid} \"{name}\""
-        session.out(f"{mark} {i:<4} {ident:<37} {frame_line(loc)}")
 
 
 @command("inferiors", group="status", prefix="info")
