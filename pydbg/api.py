@@ -355,8 +355,13 @@ class Frame:
         return self.evaluate(name)
 
     def evaluate(self, expr: str) -> Any:
-        """A C expression evaluated in this frame, as a Python value."""
-        return self._dbg._convert(self._inspector().evaluate(expr))
+        """A C expression evaluated in this frame, as a Python value (it may call functions
+        of the program, as Debugger.evaluate)."""
+        session = self._dbg._session
+        inspector = self._inspector()
+        inspector.allow_calls(session.check_condition,
+                              lambda stop: session.report_stop(stop, commands=False))
+        return self._dbg._convert(inspector.evaluate(expr))
 
     def older(self) -> "Frame | None":
         """The caller's frame, or None at the outermost one."""

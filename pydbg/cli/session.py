@@ -140,12 +140,16 @@ class Session:
             self.out(notices.pop(0))
 
     # ------------------------------------------------------------------ stops
-    def report_stop(self, stop: Stop) -> None:
-        """Print a stop the way gdb does and remember it for the next one."""
+    def report_stop(self, stop: Stop, commands: bool = True) -> None:
+        """Print a stop the way gdb does and remember it for the next one. COMMANDS off:
+        its breakpoints' commands do not run (a stop that abandons a function call)."""
         from pydbg.engine.report import stop_lines
         from pydbg.engine.source import ErrorText
         from pydbg.cli.commands.scripting import prepare_stop
         self.print_notices()
+        if stop.silent:     # a called function returned to its dummy frame (infcall.py)
+            self.previous_location = stop.location
+            return
         switch = self.target.threads.switch_notice(stop)
         if switch is not None and stop.kind is not StopKind.SIGNAL and \
                 not (stop.breakpoints and all(b.kind == "dprintf" for b in stop.breakpoints)):
@@ -154,7 +158,7 @@ class Session:
         if prepare_stop(self, stop):
             # `silent` breakpoint commands, or only dprintfs hit: nothing is announced.
             self.previous_location = stop.location
-            self.after_stop(stop)
+            self.after_stop(stop, commands)
             return
         self.target.refine_stop(stop)
         for text in stop_lines(stop, stop.pid, self.frame_args_text, self.previous_location,
@@ -169,7 +173,7 @@ class Session:
             self.last_listed = (stop.location.file, stop.location.line)
         if stop.is_exit:
             self.previous_location = None
-        self.after_stop(stop)
+        self.after_stop(stop, commands)
 
     def frame_args_text(self, loc: CodeLocation) -> str | None:
         """Arguments for the frame line of a stop (frame 0 at LOC's pc)."""
@@ -185,13 +189,14 @@ class Session:
             return None
         return frame_args_for(target, frame)
 
-    def after_stop(self, stop: Stop) -> None:
+    def after_stop(self, stop: Stop, commands: bool = True) -> None:
         """Hook for displays and breakpoint commands (scripting)."""
         from pydbg.cli.commands.scripting import run_breakpoint_commands
         from pydbg.cli.commands.variables import do_displays
         if not stop.is_exit:
             do_displays(self)
-        run_breakpoint_commands(self, stop)
+        if commands:
+            run_breakpoint_commands(self, stop)
 
     # ------------------------------------------------------------- expressions
     def inspector(self, frame=None):
@@ -226,6 +231,10 @@ class Session:
         if not text.strip():
             raise CommandError("Argument required (expression to compute).")
         inspector = inspector or self.inspector()
+        # Commands may call functions of the program; a stop inside one is reported as
+        # gdb does, without its breakpoints' commands.
+        inspector.allow_calls(self.check_condition,
+                              lambda stop: self.report_stop(stop, commands=False))
         try:
             return inspector.evaluate(text)
         finally:

@@ -103,8 +103,10 @@ class BreakpointTable:
     def wanted_addresses(self) -> set[int]:
         wanted: set[int] = set()
         for b in self._by_number.values():
-            # (watchpoint_scope: the return address of a frame a watchpoint uses)
-            if b.enabled and b.kind in ("breakpoint", "dprintf", "watchpoint_scope"):
+            # (watchpoint_scope: the return address of a frame a watchpoint uses;
+            # call_dummy: where a function called from an expression returns)
+            if b.enabled and b.kind in ("breakpoint", "dprintf", "watchpoint_scope",
+                                        "call_dummy"):
                 wanted.update(b.addresses())
         return wanted
 

@@ -109,6 +109,12 @@ class Inspector:
         self.warnings: list[str] = []
         # blocks of the locals an expression used (display remembers the innermost)
         self.blocks_used: list[Block] = []
+        # Expressions may call functions in the program (engine/infcall.py) once a front
+        # end allows it for a command the user typed; breakpoint conditions and dprintf
+        # arguments, evaluated while the program runs, do not.
+        self.calls_allowed = False
+        self.check_condition: Callable | None = None   # for breakpoints a call hits
+        self.report_stop: Callable | None = None       # shows a stop abandoning a call
 
     # ----------------------------------------------------------------- access
     def _reader(self, ctx: FrameContext, frame: "Frame | None" = None) -> FrameReader:
@@ -152,7 +158,10 @@ class Inspector:
                 self.blocks_used.append(block)
                 if var.is_declaration:
                     return self._global(name)
-                return self._named(self.reader.read(var), var)
+                try:
+                    return self._named(self.reader.read(var), var)
+                except TlsError as exc:     # a function's `static __thread`
+                    raise UnreadableVariable(str(exc), var.type) from None
         g = self._global(name)
         if g is not None:
             return g
@@ -350,7 +359,24 @@ class Inspector:
             history=self.history,
             convenience=self.convenience,
             warn=self.warnings.append,
+            call_function=self._start_call if running else None,
         )
+
+    def allow_calls(self, check_condition: Callable | None = None,
+                    report_stop: Callable | None = None) -> None:
+        """Let expressions call functions in the program: CHECK_CONDITION decides the
+        conditions of breakpoints such a function hits, REPORT_STOP shows a stop that
+        abandons the call."""
+        self.calls_allowed = True
+        self.check_condition = check_condition
+        self.report_stop = report_stop
+
+    def _start_call(self):
+        from pydbg.engine.infcall import InferiorCall
+        if not self.calls_allowed:
+            raise ExpressionError("Calling functions of the program is not supported by "
+                                  "pydbg in breakpoint conditions and dprintf.")
+        return InferiorCall(self.target, self.check_condition, self.report_stop)
 
     def evaluator(self, avoid_side_effects: bool = False) -> Evaluator:
         return Evaluator(self.scope(), avoid_side_effects)

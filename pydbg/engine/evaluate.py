@@ -7,7 +7,7 @@ Pure: variables, types and target access reach it through the callbacks of an Ev
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from pydbg.arch.x86_64 import RegFormat, lookup_register
 from pydbg.engine.expr import nodes as n
@@ -115,6 +115,25 @@ class EvalScope:
     history: list[Value] = field(default_factory=list)
     convenience: dict[str, Value] = field(default_factory=dict)
     warn: Callable[[str], None] | None = None
+    # Starts a call of a function in the program (engine/infcall.py); None: no process.
+    call_function: Callable[[], "FunctionCaller"] | None = None
+
+
+class FunctionCaller(Protocol):
+    """What a function call in an expression needs from the engine (engine/infcall.py)."""
+
+    def function_name(self, address: int) -> str: ...
+
+    def resolve_ifunc(self, address: int, name: str
+                      ) -> tuple[int, FunctionType | None] | None:
+        """For a GNU indirect function NAME: the function its resolver picks, its type."""
+
+    def place(self, data: bytes) -> int:
+        """Copy DATA (a string literal argument) into the program's memory: its address."""
+
+    def call(self, address: int, args: list[Value], return_type: CType,
+             name: str) -> bytes | None:
+        """Run the function; the bytes of its RETURN_TYPE value (None for void)."""
 
 
 class Evaluator:
@@ -680,6 +699,10 @@ class Evaluator:
     # ----------------------------------------------------------------- casts
     def _eval_Cast(self, node: n.Cast) -> Value:
         t = self.resolve_type(node.type.type)
+        if isinstance(node.operand, n.Call):
+            # `(int) strlen ("abc")`: the cast gives a function without debug info its
+            # return type (gdb's default_return_type).
+            return self.cast(self._eval_Call(node.operand, t), t)
         return self.cast(self.eval(node.operand), t)
 
     def cast(self, v: Value, t: CType) -> Value:
@@ -688,6 +711,8 @@ class Evaluator:
         frm = strip_typedefs(v.type)
         if isinstance(to, VoidType):
             return Value(t, _contents=b"")
+        if isinstance(frm, VoidType):
+            raise ExpressionError("Invalid cast.")     # `(int) $unset`, a void call
         if isinstance(to, ArrayType) and isinstance(frm, ArrayType):
             return v.with_type(t)
         if isinstance(frm, ArrayType) or isinstance(frm, FunctionType):
@@ -795,9 +820,86 @@ class Evaluator:
             return self.eval(node.if_true)
         return self.eval(node.if_true if cond.is_true() else node.if_false)
 
-    def _eval_Call(self, node: n.Call) -> Value:
-        raise ExpressionError("Calling functions in the program is not supported by pydbg "
-                              "(it does not run target code).")
+    def _eval_Call(self, node: n.Call, default_return: CType | None = None) -> Value:
+        """gdb's evaluate_funcall and call_function_by_hand: C's argument conversions
+        here; the ABI and running the program are the scope's call_function's."""
+        function = self.eval(node.function)
+        args = [self.eval(a) for a in node.args]
+        ftype, nodebug = self._callee_type(function)
+        rtype = _return_type(ftype, nodebug, default_return)
+        if self.avoid:
+            if ftype is not None and not nodebug:
+                rtype = ftype.return_type     # gdb: an unspecified return type is void here
+            elif rtype is None:
+                _unknown_return_type(node.function.name
+                                     if isinstance(node.function, n.Identifier) else None)
+            size = 0 if isinstance(strip_typedefs(rtype), VoidType) else type_size(rtype)
+            return Value(rtype, _contents=bytes(size))
+        if self.scope.call_function is None:
+            raise ExpressionError("You can't do that without a process to debug.")
+        caller = self.scope.call_function()
+        address = _function_address(function)
+        resolved = caller.resolve_ifunc(address, node.function.name) \
+            if isinstance(node.function, n.Identifier) else None
+        if resolved is not None:      # gdb calls the function an ifunc's resolver picks
+            address, ftype = resolved
+            nodebug = False
+            rtype = _return_type(ftype, nodebug, default_return)
+        name = caller.function_name(address)
+        if rtype is None:
+            _unknown_return_type(name)
+        params = ftype.params if ftype is not None and not nodebug else []
+        if len(args) < len(params):
+            raise ExpressionError("Too few arguments in function call.")
+        # gdb: a function without debug info, cast to its return type, takes the arguments
+        # as they are; else a prototype converts them, or C's default promotions apply.
+        as_is = default_return is not None and (ftype is None or nodebug)
+        passed = []
+        for i, arg in enumerate(args):
+            prototyped = as_is or (i < len(params) and ftype is not None and ftype.prototyped)
+            param = params[i] if i < len(params) else None
+            passed.append(self._argument(arg, param, prototyped, caller))
+        data = caller.call(address, passed, rtype, name)
+        if data is None or isinstance(strip_typedefs(rtype), VoidType):
+            return Value(rtype, _contents=b"")
+        return Value.from_bytes(rtype, data, access=self.scope.access)
+
+    def _callee_type(self, function: Value) -> tuple[FunctionType | None, bool]:
+        """(the function's type, or None when it has none, and whether it is an ELF
+        symbol without debug info) of what is called."""
+        t = strip_typedefs(function.type)
+        if isinstance(t, FunctionType):
+            return t, function.note == "text"
+        if isinstance(t, PointerType):
+            target = strip_typedefs(t.target)
+            return (target if isinstance(target, FunctionType) else None), False
+        if isinstance(t, ArrayType) or (is_integer(t) and not isinstance(t, EnumType)):
+            return None, False
+        raise ExpressionError("Invalid data type for function to be called.")
+
+    def _argument(self, arg: Value, param: CType | None, prototyped: bool,
+                  caller: FunctionCaller) -> Value:
+        """gdb's value_arg_coerce: ARG converted to the type it is passed as."""
+        at = strip_typedefs(arg.type)
+        if isinstance(at, ArrayType) and arg.address is None:
+            # A string literal (or {...}): the function gets a pointer to a copy of it.
+            arg = Value.at(arg.type, caller.place(arg.fetch()), self.scope.access)
+        passed = param if param is not None else arg.type
+        t = strip_typedefs(passed)
+        if is_integer(t):
+            if type_size(t) < 4:
+                passed = INT           # no ABI passes less than an int
+        elif is_float(t):
+            if not prototyped:          # C's default promotions
+                if type_size(t) < 8:
+                    passed = DOUBLE
+                elif type_size(t) > 8:
+                    passed = LONGDOUBLE
+        elif isinstance(t, FunctionType):
+            passed = PointerType(passed)
+        elif isinstance(t, ArrayType):
+            passed = PointerType(t.target)
+        return self.cast(arg, passed)
 
     def _eval_ArrayLiteral(self, node: n.ArrayLiteral) -> Value:
         values = [self.eval(e) for e in node.elements]
@@ -914,6 +1016,35 @@ def coerce_array(v: Value) -> Value:
         return Value(PointerType(v.type), None, v.access,
                      _contents=(v.address & MASK64).to_bytes(8, "little"))
     return v
+
+
+def _function_address(v: Value) -> int:
+    """Where a called function starts: a function's address, a pointer's value."""
+    t = strip_typedefs(v.type)
+    if isinstance(t, FunctionType):
+        if v.address is None:
+            raise ExpressionError("Attempt to take address of value not located in memory.")
+        return v.address
+    return coerce_array(v).as_unsigned() & MASK64
+
+
+def _return_type(ftype: FunctionType | None, nodebug: bool,
+                 default: CType | None) -> CType | None:
+    """What a called function returns: its declared type, else the cast's (DEFAULT)."""
+    rtype: CType | None = None
+    if ftype is not None and not nodebug:
+        rtype = ftype.return_type
+        if isinstance(rtype, VoidType) and rtype.unspecified:
+            rtype = None         # an assembler function's DW_TAG_unspecified_type
+    return rtype if rtype is not None else default
+
+
+def _unknown_return_type(name: str | None) -> None:
+    if name is None:
+        raise ExpressionError("function has unknown return type; cast the call to its "
+                              "declared return type")
+    raise ExpressionError(f"'{name}' has unknown return type; cast the call to its "
+                          "declared return type")
 
 
 def _alignment(t: CType) -> int:

@@ -40,6 +40,7 @@ class FrameKind(enum.Enum):
     NORMAL = "normal"
     INLINE = "inline"        # an inlined call: shares registers with the frame it is inlined into
     SIGTRAMP = "sigtramp"    # gdb's "<signal handler called>"
+    DUMMY = "dummy"          # gdb's "<function called from gdb>" (engine/infcall.py)
     TAILCALL = "tailcall"    # a function that tail-called the frame below (from call sites)
 
 
@@ -66,6 +67,7 @@ class PhysicalFrame:
     image: LoadedImage | None = None
     sigtramp: bool = False
     tailcall: bool = False               # synthesized from DW_TAG_call_site, no own registers
+    dummy: object | None = None          # an infcall.DummyFrame: a function called from gdb
     row: UnwindRow | None = None
     cfa: int | None = None
     chain: list[Block] = field(default_factory=list)   # innermost inlined block .. function
@@ -366,6 +368,11 @@ class FrameStack:
             loc = CodeLocation(phys.pc, SIGTRAMP_FUNCTION, library=library)
             self.frames.append(Frame(level, FrameKind.SIGTRAMP, phys, loc, function_start(phys)))
             return
+        if phys.dummy is not None:
+            from pydbg.engine.infcall import DUMMY_FUNCTION
+            self.frames.append(Frame(level, FrameKind.DUMMY, phys,
+                                     CodeLocation(phys.pc, DUMMY_FUNCTION), None))
+            return
         start = 0
         if first and not keep_skip:
             self.skipped = self._blocks_to_skip(phys)
@@ -492,10 +499,21 @@ class FrameStack:
         if caller_pc == 0:
             self.complete = True
             return
+        if getattr(self.target, "dummy_frames", None):
+            from pydbg.engine.infcall import dummy_frame_at
+            dummy = dummy_frame_at(self.target, caller_pc, regs.get(RSP))
+            if dummy is not None:
+                # The function was called from an expression: its caller is the dummy
+                # frame, whose own caller has the registers of before the call.
+                phys = PhysicalFrame(last.index + 1, caller_pc, regs, origins, True,
+                                     dummy=dummy, cfa=dummy.sp_after)
+                self.physicals.append(phys)
+                self._expand(phys)
+                return
         caller = self.make_physical(last.index + 1, caller_pc, regs, origins,
-                                     exact=last.sigtramp)
-        if (not last.sigtramp and not caller.sigtramp and caller.cfa is not None
-                and last.cfa is not None):
+                                     exact=last.sigtramp or last.dummy is not None)
+        if (not last.sigtramp and not caller.sigtramp and last.dummy is None
+                and caller.cfa is not None and last.cfa is not None):
             if caller.cfa == last.cfa and caller.pc == last.pc:
                 self.stop_reason = ("Backtrace stopped: previous frame identical to this "
                                     "frame (corrupt stack?)")
@@ -515,7 +533,8 @@ class FrameStack:
         """gdb's tail-call frames: functions between CALLER's call site and CALLEE that
         jumped (not called) onward, found through DW_TAG_call_site; innermost first."""
         img = caller.image
-        if img is None or not caller.chain or callee.sigtramp or caller.sigtramp:
+        if img is None or not caller.chain or callee.sigtramp or caller.sigtramp or \
+                callee.dummy is not None:
             return []
         try:
             path = tail_call_path(img.image, caller.chain[-1].die_offset,
@@ -566,6 +585,10 @@ class FrameStack:
                          ) -> tuple[dict[int, int], dict[int, Origin]] | str | None:
         """The caller's registers and their origins; None when outermost; a message on error."""
         read = self.target.read_memory
+        if phys.dummy is not None:
+            saved = phys.dummy.registers   # type: ignore[attr-defined]
+            caller = {num: saved[name] for num, name in GPR_DWARF.items() if name in saved}
+            return caller, {num: _VALUE for num in caller}
         try:
             if phys.row is not None:
                 bias = phys.image.bias if phys.image else 0

@@ -351,6 +351,8 @@ class Stepper:
         image = frame.physical.image
         rtype = return_type(image.image, frame.physical.lookup_pc - image.bias) \
             if image is not None else None
+        if caller.kind is FrameKind.DUMMY:
+            return self._finish_to_dummy(caller, rtype)
         stop = target.run_to(caller.pc, frame_sp=frame.cfa,
                              check_condition=self.check_condition)
         if stop.kind is not StopKind.STEP:
@@ -362,6 +364,29 @@ class Stepper:
                 value = read_return_value(target, rtype)
             except PydbgError:
                 value = None
+        return FinishResult(stop, value, rtype)
+
+    def _finish_to_dummy(self, dummy_frame: Frame, rtype) -> FinishResult:
+        """`finish` out of a function called from an expression: once it returns, gdb
+        puts back the registers of before the call and shows where the program was."""
+        from pydbg.engine.infcall import pop_dummy_frame, run_to_dummy
+        target = self.target
+        dummy = dummy_frame.physical.dummy
+        stop = run_to_dummy(target, dummy, self.check_condition)
+        if stop is not None:
+            dummy.claimed = False
+            return FinishResult(stop)
+        value = None
+        if rtype is not None:
+            try:
+                value = read_return_value(target, rtype)
+            except PydbgError:
+                value = None
+        pop_dummy_frame(target, dummy)
+        stop = target._make_stop(StopKind.STEP, dummy.tid,      # noqa: SLF001
+                                 dummy.registers["rip"])
+        stop.source_only = False
+        target.last_stop = stop
         return FinishResult(stop, value, rtype)
 
     # ------------------------------------------------------------------ until / advance

@@ -74,6 +74,9 @@ class Stop:
     # stepi/nexti stops show inlined functions starting at the pc (gdb skips them otherwise).
     stepi: bool = False
     messages: list[str] = field(default_factory=list)   # e.g. watchpoint Old/New values
+    # Nothing is printed for it: a function called from an expression returned to its
+    # dummy frame after the call was abandoned (engine/infcall.py; gdb's stop_stack_dummy).
+    silent: bool = False
 
     @property
     def is_exit(self) -> bool:

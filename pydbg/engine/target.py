@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterator
 from pydbg.disasm import Disassembler
 from pydbg.engine.breakpoints import Breakpoint, BreakpointLocation, BreakpointTable
 from pydbg.engine.images import RT_CONSISTENT, ImageTracker, LinkMapEntry, LoadedImage
+from pydbg.engine.infcall import CALL_DUMMY_KIND, discard_dummy_frames, dummy_return
 from pydbg.engine.signals import SignalTable
 from pydbg.engine.source import SourceManager
 from pydbg.engine.stops import CodeLocation, Stop, StopKind
@@ -74,6 +75,8 @@ class Target:
         self.watchpoints = WatchpointManager(self)
         self.signals = SignalTable()
         self.threads = ThreadList(self)       # gdb's thread numbers, names, selection
+        # Functions called from expressions that have not returned yet (engine/infcall.py).
+        self.dummy_frames: list = []
         self.images: list[LoadedImage] = []
         self.last_stop: Stop | None = None
         self.notices: list[str] = []          # text the front end prints before the next prompt
@@ -213,6 +216,7 @@ class Target:
         self.process.thread_callback = self._on_thread
         self._thread_pointers: dict[int, int] = {}
         self.threads.reset()
+        discard_dummy_frames(self)
         self.images = []
         self._tracker = None
         self._maps_loaded = False
@@ -751,8 +755,12 @@ class Target:
         event_bp = self._solib_event
         if event_bp is not None and address in event_bp.addresses():
             self._on_solib_event()
+        if self.dummy_frames:       # a function called from an expression returned?
+            stop = dummy_return(self, event, address)
+            if stop is not None:
+                return stop
         for bp in self.breakpoints.at_address(address):
-            if bp is event_bp:
+            if bp is event_bp or bp.kind == CALL_DUMMY_KIND:
                 continue
             if bp.kind == SCOPE_KIND:   # a watched frame may have returned here
                 left_scope += self.watchpoints.scope_hit(bp, event.tid)
@@ -812,6 +820,7 @@ class Target:
         # run recomputes them.
         self.process = None
         self.watchpoints.on_exit()
+        self.dummy_frames.clear()
         # Temporary internal breakpoints of a finished run mean nothing in the next one.
         for bp in [b for b in self.breakpoints.all() if b.internal]:
             self.breakpoints.remove(bp.number)
@@ -883,6 +892,11 @@ class Target:
         with self._forward_sigint():
             event = process.step_instruction(sig=sig)
         self._drain_thread_notices()
+        if event.reason is StopReason.SINGLE_STEP and self.dummy_frames:
+            stop = dummy_return(self, event, event.pc)   # stepped out of a called function
+            if stop is not None:
+                self.last_stop = stop
+                return stop
         if event.reason is StopReason.SINGLE_STEP:
             # Landing on a breakpoint counts as hitting it, as in gdb.
             hit = [b for b in self.breakpoints.at_address(event.pc)

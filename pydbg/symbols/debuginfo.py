@@ -736,7 +736,7 @@ class DebugInfo:
             cache[_key(die)] = t
             return t
         if tag == "DW_TAG_unspecified_type":
-            t = VoidType(_text(_attr(die, "DW_AT_name") or "void"))
+            t = VoidType(_text(_attr(die, "DW_AT_name") or "void"), unspecified=True)
             cache[_key(die)] = t
             return t
         if tag in ("DW_TAG_pointer_type", "DW_TAG_reference_type",

@@ -12,7 +12,7 @@ import fnmatch
 import os
 import struct
 import sys
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -40,6 +40,7 @@ class Symbol:
     kind: str           # "func" | "object" | "other"
     binding: str        # "global" | "local" | "weak"
     section: str | None
+    ifunc: bool = False     # STT_GNU_IFUNC: the address is a resolver picking the function
 
 
 @dataclass(frozen=True)
@@ -383,7 +384,7 @@ class ElfImage:
                 secname_ = sections[shndx].name
                 is_text = bool(sections[shndx].flags & _SHF_EXECINSTR)
             sym = Symbol(name, value, size, _KIND.get(stt, "other"),
-                         _BIND.get(st_info >> 4, "global"), secname_)
+                         _BIND.get(st_info >> 4, "global"), secname_, stt == "GNU_IFUNC")
             out.append(_MinSym(sym, is_text, origin=origin))
         return out
 
@@ -564,6 +565,19 @@ class ElfImage:
                 continue
             out.setdefault((s.name, s.address), s)
         return sorted(out.values(), key=lambda s: (s.address, s.name))
+
+    def is_gnu_ifunc(self, address: int, name: str) -> bool:
+        """Whether the ELF symbol NAME at ADDRESS is a GNU indirect function (gdb's
+        mst_text_gnu_ifunc): calling it means calling what its resolver returns."""
+        self._load_minsyms()
+        assert self._by_address is not None and self._by_address_keys is not None
+        i = bisect_left(self._by_address_keys, address)
+        while i < len(self._by_address) and self._by_address_keys[i] == address:
+            sym = self._by_address[i].symbol
+            if sym.ifunc and sym.name == name:
+                return True
+            i += 1
+        return False
 
     def _lookup_minsym_by_pc(self, pc: int) -> _MinSym | None:
         """gdb's lookup_minimal_symbol_by_pc_section (preferring text symbols)."""

@@ -32,9 +32,14 @@ class CType:
 
 @dataclass(eq=False, repr=False)
 class VoidType(CType):
-    """`void` (gdb gives it size 1 so pointer arithmetic on void * works)."""
+    """`void` (gdb gives it size 1 so pointer arithmetic on void * works).
+
+    UNSPECIFIED marks a DW_TAG_unspecified_type (what the assembler gives its functions
+    for a return type): gdb prints it as void but will not call such a function without
+    a cast giving the return type."""
 
     name: str = "void"
+    unspecified: bool = False
 
     @property
     def size(self) -> int:

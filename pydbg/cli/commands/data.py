@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from pydbg.cli.commands.registry import command
 from pydbg.engine import format as fmt
 from pydbg.errors import CommandError, MemoryAccessError, PydbgError
+from pydbg.symbols.types import VoidType, strip_typedefs
 
 if TYPE_CHECKING:
     from pydbg.cli.session import Session
@@ -44,9 +45,24 @@ def cmd_output(session: "Session", arg: str) -> None:
 
 @command("call", group="data")
 def cmd_call(session: "Session", arg: str) -> None:
-    """Call a function in the program (not supported: pydbg does not run target code)."""
-    raise CommandError("Calling functions in the program is not supported by pydbg "
-                       "(it does not run target code).")
+    """Call a function in the program.
+    Usage: call EXP
+    The argument is the function name and arguments, in the notation of the
+    current working language.  The result is printed and saved in the value
+    history, if it is not void."""
+    letter, expr = fmt.parse_print_format(arg.strip())
+    inspector = session.inspector()
+    if not expr.strip():
+        if not session.value_history:
+            raise CommandError("The history is empty.")
+        value = session.history_value(0)
+    else:
+        value = session.evaluate(expr, inspector)
+    if isinstance(strip_typedefs(value.type), VoidType):
+        return                  # gdb's `call` prints no void result
+    text = inspector.format(value, letter)
+    number = session.record_history(value)
+    session.out(f"${number} = {text}")
 
 
 def _assign(session: "Session", expr: str) -> None:

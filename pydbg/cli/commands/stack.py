@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def frame_args(session: "Session", frame: Frame) -> str | None:
     """Arguments of a frame line, read by the data layer in that frame."""
     from pydbg.engine.data import frame_args_for
-    if frame.kind is FrameKind.SIGTRAMP:
+    if frame.kind in (FrameKind.SIGTRAMP, FrameKind.DUMMY):
         return None
     return frame_args_for(session.target, frame)
 
@@ -27,6 +27,8 @@ def frame_text(session: "Session", frame: Frame, *, print_level: bool = True) ->
     prefix = f"#{frame.level:<2} " if print_level else ""
     if frame.kind is FrameKind.SIGTRAMP:
         return prefix + "<signal handler called>"
+    if frame.kind is FrameKind.DUMMY:
+        return prefix + frame.location.function     # <function called from gdb>
     return prefix + frame_line(frame.location, args_text=frame_args(session, frame))
 
 
@@ -96,6 +98,8 @@ def _locals_lines(session: "Session", frame: Frame) -> list[str]:
     from pydbg.engine.data import frame_locals_lines
     if frame.kind is FrameKind.SIGTRAMP:
         return []
+    if frame.kind is FrameKind.DUMMY:
+        return ["No symbol table info available."]
     if frame.location.line is None:
         return ["No symbol table info available."]
     lines = frame_locals_lines(session.target, frame)
@@ -196,7 +200,7 @@ def info_frame_lines(session: "Session", stack: FrameStack, frame: Frame) -> lis
     out = [f"Stack level {frame.level}, frame at {_hex(frame.cfa)}:"]
     loc = frame.location
     text = f" rip = {frame.pc:#x}"
-    if frame.kind is not FrameKind.SIGTRAMP and loc.function:
+    if frame.kind not in (FrameKind.SIGTRAMP, FrameKind.DUMMY) and loc.function:
         text += f" in {loc.function}"
     if loc.file is not None and loc.line is not None:
         text += f" ({loc.file}:{loc.line})"
