@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Callable, Iterator
-
-import capstone
-from capstone import x86_const as X
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from pydbg.errors import CommandError
+
+if TYPE_CHECKING:
+    import capstone     # imported on first use: 30 ms that a run with no `x/i` need not pay
 
 __all__ = ["FLAVORS", "Disassembler", "Instruction", "Symbolizer"]
 
@@ -80,6 +80,7 @@ class Disassembler:
     def _engine(self) -> capstone.Cs:
         cs = self._engines.get(self._flavor)
         if cs is None:
+            import capstone
             cs = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
             if self._flavor == "att":
                 cs.syntax = capstone.CS_OPT_SYNTAX_ATT
@@ -355,6 +356,7 @@ class _Detail:
 
 def _detail(cs: capstone.Cs, insn: capstone.CsInsn) -> _Detail:
     """Decode INSN again with operand details; detail mode is 4x slower, so only on demand."""
+    from capstone import x86_const as X
     cs.detail = True
     try:
         d = next(cs.disasm(insn.bytes, insn.address, 1))

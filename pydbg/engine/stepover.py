@@ -2,14 +2,18 @@
 
 Decodes with capstone and returns a plain pydbg.ptrace.emulate.Emulation (or None: the
 process then steps off the site the classic way, restore / single-step / re-insert).
+capstone is imported on first need: the commonest site instructions are known by their
+bytes, and its import (30 ms) is a good part of a short run's start-up.
 """
 
 from __future__ import annotations
 
-import capstone
-from capstone import x86_const as X
+from typing import TYPE_CHECKING
 
 from pydbg.ptrace.emulate import Emulation
+
+if TYPE_CHECKING:
+    import capstone
 
 _GP64 = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
          "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15")
@@ -22,13 +26,35 @@ _cs: capstone.Cs | None = None
 def _engine() -> capstone.Cs:
     global _cs
     if _cs is None:
+        import capstone
         _cs = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
         _cs.detail = True  # Intel operand order: destination first
     return _cs
 
 
+# Function entries of CET builds, push %rbp, nop, and the dynamic linker's r_brk (a ret),
+# by their bytes: what _plan gives them (a test checks it against capstone).
+KNOWN = {
+    b"\xf3\x0f\x1e\xfa": Emulation("nop", 4, tail_is_same=True),     # endbr64
+    b"\xf3\x0f\x1e\xfb": Emulation("nop", 4, tail_is_same=True),     # endbr32
+    b"\x55": Emulation("push", 1, src="rbp"),
+    b"\x90": Emulation("nop", 1),
+    b"\xc3": Emulation("ret", 1),
+}
+
+
 def plan_emulation(code: bytes, address: int) -> Emulation | None:
     """The Emulation of the first instruction in CODE (at ADDRESS), or None if not simple."""
+    code = bytes(code[:15])
+    for known, emulation in KNOWN.items():
+        if code.startswith(known):
+            return emulation
+    return decode_and_plan(code, address)
+
+
+def decode_and_plan(code: bytes, address: int) -> Emulation | None:
+    """plan_emulation through capstone, whatever the bytes."""
+    import capstone
     cs = _engine()
     try:
         insn = next(cs.disasm(bytes(code[:15]), address, 1))
@@ -42,6 +68,7 @@ def plan_emulation(code: bytes, address: int) -> Emulation | None:
 
 def _reg(cs: capstone.Cs, op) -> tuple[str, int] | None:
     """(full register name, width) of a 32- or 64-bit general register operand."""
+    from capstone import x86_const as X
     if op.type != X.X86_OP_REG:
         return None
     name = cs.reg_name(op.reg)
@@ -54,6 +81,7 @@ def _reg(cs: capstone.Cs, op) -> tuple[str, int] | None:
 
 def _mem(cs: capstone.Cs, insn, op) -> dict | None:
     """The memory operand's fields, if it is a plain one (no segment, 64-bit addressing)."""
+    from capstone import x86_const as X
     if op.type != X.X86_OP_MEM or op.mem.segment != X.X86_REG_INVALID:
         return None
     if insn.prefix[3]:  # 0x67: 32-bit address arithmetic
@@ -75,6 +103,7 @@ def _mem(cs: capstone.Cs, insn, op) -> dict | None:
 def _plan_compare(kind: str, cs: capstone.Cs, insn, dst, src) -> Emulation | None:
     """cmp/test of a 4- or 8-byte register or memory operand with a register or an
     immediate (capstone gives the immediate sign-extended to the operand size)."""
+    from capstone import x86_const as X
     width = dst.size
     if width not in (4, 8):
         return None
@@ -100,6 +129,7 @@ _ENDBR = (b"\xf3\x0f\x1e\xfa", b"\xf3\x0f\x1e\xfb")
 
 
 def _plan(cs: capstone.Cs, insn) -> Emulation | None:
+    from capstone import x86_const as X
     iid, ops, length = insn.id, insn.operands, insn.size
     if iid in (X.X86_INS_ENDBR64, X.X86_INS_ENDBR32) and bytes(insn.bytes) in _ENDBR:
         # Without its f3 prefix (under the int3) endbr is `0f 1e fa/fb`, a hint NOP: the

@@ -227,3 +227,17 @@ def test_endbr64_site_resumes_without_writing_registers():
     assert len(steps) == hits
     # (The dynamic linker's own breakpoint, on a `ret`, is still single-stepped.)
     assert all(ops[i + 1][0] == "cont" for i in steps), ops
+
+
+def test_a_run_without_decoding_needs_no_capstone():
+    """capstone (30 ms to import) is loaded on first need: not for a run whose only
+    breakpoint sites are the dynamic linker's ret and endbr64 function entries."""
+    import sys
+    from tests.support.build import REPO
+    exe = build("stepover.c", ["-O2", "-fcf-protection=full"])
+    code = ("import sys; from pydbg.cli.main import main; "
+            f"main(['-nx', '-batch', '-ex', 'break so_leaf', '-ex', 'run', {str(exe)!r}]); "
+            "print('capstone' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=REPO, timeout=60).stdout
+    assert "Breakpoint 1, so_leaf" in out and out.splitlines()[-1] == "False"

@@ -166,3 +166,10 @@ def test_arith_keeps_other_eflags_bits():
     r = regs(rsp=0x7080, eflags=0x202 | CF | ZF)
     apply(Emulation("sub", 4, 8, dst="rsp", imm=0x28), r, 0x401000, None, None)
     assert r["rsp"] == 0x7058 and r["eflags"] == 0x202 | AF  # 0x80 - 0x28 borrows from bit 4
+
+
+def test_instructions_known_by_their_bytes_plan_as_capstone_plans_them():
+    from pydbg.engine.stepover import KNOWN, decode_and_plan
+    for code, emulation in KNOWN.items():
+        assert decode_and_plan(code + b"\x90" * 8, 0x1000) == emulation, code.hex()
+
