@@ -358,13 +358,7 @@ class Stepper:
         if stop.kind is not StopKind.STEP:
             return FinishResult(stop)
         stop.source_only = False
-        value = None
-        if rtype is not None:
-            try:
-                value = read_return_value(target, rtype)
-            except PydbgError:
-                value = None
-        return FinishResult(stop, value, rtype)
+        return FinishResult(stop, _returned_value(target, rtype), rtype)
 
     def _finish_to_dummy(self, dummy_frame: Frame, rtype) -> FinishResult:
         """`finish` out of a function called from an expression: once it returns, gdb
@@ -376,12 +370,7 @@ class Stepper:
         if stop is not None:
             dummy.claimed = False
             return FinishResult(stop)
-        value = None
-        if rtype is not None:
-            try:
-                value = read_return_value(target, rtype)
-            except PydbgError:
-                value = None
+        value = _returned_value(target, rtype)
         pop_dummy_frame(target, dummy)
         stop = target._make_stop(StopKind.STEP, dummy.tid,      # noqa: SLF001
                                  dummy.registers["rip"])
@@ -599,3 +588,13 @@ def read_return_value(target: Target, rtype):
     if data is None:
         return None
     return Value.from_bytes(rtype, data, access=Access(read_memory=target.read_memory))
+
+
+def _returned_value(target: "Target", rtype):
+    """The value a function of type RTYPE just returned (None: void or unreadable)."""
+    if rtype is None:
+        return None
+    try:
+        return read_return_value(target, rtype)
+    except PydbgError:
+        return None
