@@ -157,6 +157,7 @@ def dprintf_hit(session: "Session", bp: "Breakpoint", event: "StopEvent") -> Non
             # Frame 0 of the hit, whatever frame was selected before `continue`.
             target.frames.selected_level = 0
             execute_body(session, bp.commands)
+            target.breakpoints_changed()   # the body may have changed conditions...
             return
         address = event.address if event.address is not None else (event.pc or 0)
         text = None

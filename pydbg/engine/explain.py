@@ -71,10 +71,19 @@ class PtraceNarrator:
     def __call__(self, op: "PtraceOp") -> None:
         try:
             lines = self._lines(op)
-        except PydbgError:
+        except Exception:   # noqa: BLE001 - never let the story break what it tells
             lines = [f"{op.op} {op.details}"]
         for line in lines:
             self.write(PREFIX + line)
+
+    def flush(self) -> None:
+        """Tell a held write now (narration is being turned off)."""
+        pending, self._pending_write = self._pending_write, None
+        if pending is not None:
+            self.write(PREFIX + self._write_line(*pending))
+
+    def _write_line(self, address: int, size: int) -> str:
+        return f"write {size} byte(s) at {self._where(address)} (/proc/PID/mem)"
 
     # ------------------------------------------------------------------ helpers
     def _where(self, address: int, why: bool = False) -> str:
@@ -108,11 +117,12 @@ class PtraceNarrator:
                 and pending[0] == d.get("address"):
             pending = None
         if pending is not None:
-            out.append(f"write {pending[1]} byte(s) at {self._where(pending[0])} "
-                       f"(/proc/PID/mem)")
+            out.append(self._write_line(*pending))
         name = op.op
-        if name == "write-memory":
+        if name == "write-memory" and d["size"] == 1:
             self._pending_write = (d["address"], d["size"])
+        elif name == "write-memory":
+            out.append(self._write_line(d["address"], d["size"]))
         elif name == "launch":
             aslr = "on" if d.get("aslr") else "off"
             out.append(f"fork, PTRACE_TRACEME, execve {' '.join(d['argv'])}: process "

@@ -663,6 +663,7 @@ class Target:
         if sig is None:
             sig = self._signal_to_pass()
         self._pending_signal = 0
+        self._clear_hit_filters()    # whatever built one outside a cont() (a function call)
         # One SIGINT handler for the whole loop, not one per breakpoint hit.
         try:
             with self._forward_sigint():
@@ -681,6 +682,11 @@ class Target:
             # Filters live for one cont(): commands given at the stop may change any
             # breakpoint, condition or setting they were built from.
             self._clear_hit_filters()
+
+    def breakpoints_changed(self) -> None:
+        """Commands run while the program runs (a dprintf's body) call this after they may
+        have changed breakpoints: hit filters built from the old ones must not decide."""
+        self._clear_hit_filters()
 
     def _clear_hit_filters(self) -> None:
         self._filters_offered.clear()
@@ -749,6 +755,8 @@ class Target:
     def _breakpoint_hit(self, event: StopEvent,
                         check_condition: Callable[[Breakpoint], bool] | None) -> Stop | None:
         address = event.address if event.address is not None else event.pc
+        if self.process is not None and self.process.take_hit_decided():
+            return None     # its filter printed or rejected it: only stepping over is left
         hit: list[Breakpoint] = []
         left_scope: list[str] = []
         error = None

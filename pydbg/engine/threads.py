@@ -34,6 +34,7 @@ class ThreadList:
         self._pid: int | None = None
         self._by_tid: dict[int, ThreadInfo] = {}
         self._next = 1
+        self._numbered: set[int] = set()        # every tid this process ever numbered
         # gdb's previous_inferior_ptid: the thread selected when the program last resumed;
         # a stop in another one prints [Switching to ...].
         self.previous_tid: int | None = None
@@ -48,6 +49,7 @@ class ThreadList:
         self._pid = process.pid if process is not None else None
         self._by_tid = {}
         self._next = 1
+        self._numbered = set()
         self.previous_tid = self._pid
         self._left = {}
         if self._pid is not None:
@@ -56,6 +58,7 @@ class ThreadList:
     def _add(self, tid: int, pointer: int = 0) -> ThreadInfo:
         info = self._by_tid[tid] = ThreadInfo(self._next, tid, pointer)
         self._next += 1
+        self._numbered.add(tid)
         return info
 
     def on_thread(self, kind: str, tid: int, pointer: int = 0) -> None:
@@ -67,8 +70,10 @@ class ThreadList:
             info = self._by_tid.get(tid) or self._add(tid)
             info.pointer = pointer or info.pointer
         else:
-            if tid not in self._by_tid:
-                self._add(tid)        # it still took a number, as in gdb
+            # sync() above already forgot it (the process dropped it first): only a thread
+            # never numbered takes one now, as in gdb; the others keep theirs.
+            if tid not in self._numbered:
+                self._add(tid)
             self._by_tid.pop(tid, None)
 
     def sync(self) -> None:

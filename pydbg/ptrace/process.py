@@ -174,6 +174,8 @@ class Process:
         # Breakpoint events are plain frozen values: one per (site, thread) is reused for
         # every hit there instead of building one per hit.
         self._hit_events: dict[int, StopEvent] = {}
+        # Set when a hit its filter decided could not be absorbed (see _filter_hit).
+        self.hit_decided = False
         # How long wait() polls before it blocks (see _spin_then_wait); 0 never polls.
         self.spin_seconds = SPIN_SECONDS if len(os.sched_getaffinity(0)) > 1 else 0.0
 
@@ -283,7 +285,12 @@ class Process:
 
     def notify(self, op: str, **details: Any) -> None:
         if self.observer is not None:
-            self.observer(PtraceOp(op, details))
+            try:
+                self.observer(PtraceOp(op, details))
+            except Exception:   # noqa: BLE001
+                # An observer that fails (its output closed...) is dropped: raising here,
+                # between a waitpid and its handling, would lose a thread's status.
+                self.observer = None
 
     # ------------------------------------------------------------------ memory
     def _mem(self) -> int:
@@ -598,6 +605,7 @@ class Process:
 
     def wait(self) -> StopEvent:
         """Block until a thread reports an event worth stopping for; stop all the others."""
+        self.hit_decided = False
         while True:
             tid, status = self._waitpid_any()
             th = self.threads.get(tid)
@@ -635,16 +643,28 @@ class Process:
                 (self._debug_regs_used and emu.kind in MEMORY_KINDS):
             return False, event
         regs = self.get_registers(th.tid)
-        if site.hit_filter(th.tid, regs._raw):
+        try:
+            report = site.hit_filter(th.tid, regs._raw)
+        except Exception:   # noqa: BLE001 - e.g. a closed output: let the engine see the hit
+            report = True
+        if report:
             return False, event
         if self.observer:
             self.notify("filtered-hit", tid=th.tid, address=site.address)
         if not self._emulate(th, emu, regs, site.address):
-            stepped = self.step_instruction(th.tid)
-            if stepped.reason is not StopReason.SINGLE_STEP:
-                return False, stepped
+            # Memory the emulation needs failed (a stack page not there yet...): the
+            # classic step-over lifts the int3, so it must not run while other threads
+            # do. The hit goes up like any other, marked decided (printed, counted).
+            self.hit_decided = True
+            return False, event
         self._ptrace_cont(th, 0)
         return True, event
+
+    def take_hit_decided(self) -> bool:
+        """Whether the breakpoint event just returned was already decided by its site's
+        hit filter (to be continued from, not evaluated again); clears the mark."""
+        decided, self.hit_decided = self.hit_decided, False
+        return decided
 
     def _waitpid_any(self) -> tuple[int, int]:
         if len(self.threads) == 1:          # the common case, once per breakpoint hit

@@ -73,3 +73,14 @@ def test_bad_setting_is_one_error_line():
     got = run_pydbg(None, ["set debug ptrace maybe", "show debug ptrace"])
     assert got.stderr == "\"on\" or \"off\" expected.\n"
     assert got.stdout == "Narration of ptrace operations is off.\n"
+
+
+def test_a_variable_written_is_told_at_once():
+    exe = build("basic.c", VARIANTS["O0-nopie"])
+    got = run_pydbg(exe, ["break add", "run", "set debug ptrace on", "set var counter = 7",
+                          "set debug ptrace off", "print counter"])
+    said = NARRATION.findall(got.stderr)
+    nm = subprocess.run(["nm", str(exe)], capture_output=True, text=True, check=True).stdout
+    address = int(re.search(r"^([0-9a-f]+) [BD] counter$", nm, re.M).group(1), 16)
+    assert said == [f"write 4 byte(s) at {address:#x} <counter> (/proc/PID/mem)"]
+    assert "$1 = 7" in got.stdout

@@ -122,3 +122,53 @@ def test_stop_at_a_dprintf_address_names_the_breakpoint_like_gdb(variant):
     gdb, pydbg = run_gdb(exe, commands), run_pydbg(exe, commands)
     assert normalize(pydbg.stdout) == normalize(gdb.stdout)
     assert "\nTemporary breakpoint 2, probe (" in gdb.stdout
+
+
+@pytest.mark.parametrize("kind", ["dprintf", "condition"])
+def test_a_filtered_hit_whose_emulation_fails_is_stepped_over_once(kind):
+    """If the emulated step-over fails after the filter decided (memory it needs is not
+    there), the hit goes up marked decided: not printed or evaluated again, stepped
+    over the classic way with every thread stopped."""
+    from tests.support.session import Recorder
+    rec = Recorder(build("hitpath_exprs.c", VARIANTS["O2"]))
+    try:
+        rec.run('dprintf probe,"i=%d\\n", i' if kind == "dprintf" else "break probe if i == 2")
+        rec.run("break main")
+        out = rec.run("run")
+        process = rec.target.process
+        real, failures = process._emulate, []
+
+        def flaky(th, emu, regs, address):     # fails once, on the third hit's step-over
+            failures.append(address)
+            return False if len(failures) == 3 else real(th, emu, regs, address)
+        process._emulate = flaky
+        out = rec.run("continue")
+        if kind == "condition":
+            out += rec.run("print i") + rec.run("continue")
+    finally:
+        rec.close()
+    assert len(failures) >= 3
+    if kind == "dprintf":
+        assert [line for line in out.splitlines() if line.startswith("i=")] == \
+            [f"i={k - 3}" for k in range(6)]
+    else:
+        assert out.count("Breakpoint 1, probe") == 1 and "$1 = 2" in out
+    assert "exited with code" in out
+
+
+def test_a_condition_changed_while_running_is_not_decided_by_an_old_filter():
+    """A dprintf whose body runs commands (here `condition`) changes a breakpoint in the
+    middle of `continue`: the filter built from the old condition must not decide the
+    next hits."""
+    from tests.support.session import Recorder
+    rec = Recorder(build("hitpath_exprs.c", VARIANTS["O0"]))
+    try:
+        rec.run("break probe if i == 100")
+        rec.run("dprintf hitpath_exprs.c:20,\"x\\n\"")
+        bp = rec.target.breakpoints.get(2)
+        bp.commands = ['printf "at 20\\n"', "condition 1 i == 1"]
+        out = rec.run("run") + rec.run("print i")
+    finally:
+        rec.close()
+    assert "Breakpoint 1, probe" in out and "$1 = 1" in out
+    assert out.count("at 20") == 4      # calls with i = -3..0 passed line 20 first

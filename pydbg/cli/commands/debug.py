@@ -35,6 +35,8 @@ def cmd_set_debug_ptrace(session: "Session", arg: str) -> None:
         if not isinstance(target.observer, PtraceNarrator):
             target.set_observer(PtraceNarrator(target, session.err))
     else:
+        if isinstance(target.observer, PtraceNarrator):
+            target.observer.flush()
         target.set_observer(None)
 
 
