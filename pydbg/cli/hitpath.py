@@ -46,8 +46,7 @@ class _Parsed:
 def check_condition(session: "Session", bp: "Breakpoint") -> bool:
     """A breakpoint condition, evaluated in frame 0 of the thread that hit it."""
     target = session.target
-    regs = target.require_process().get_registers()
-    raw = regs._raw
+    raw = target.raw_registers()
     cache = bp.extra.get(_CONDITION_KEY)
     if cache is not None:
         entry = cache.get(raw.rip)
@@ -57,10 +56,10 @@ def check_condition(session: "Session", bp: "Breakpoint") -> bool:
                 return entry.compiled.fn(raw) != 0
             except (Fallback, PydbgError):
                 pass    # this hit needs the general evaluator (which gives gdb's error)
-    return _general_condition(session, bp, regs)
+    return _general_condition(session, bp, raw)
 
 
-def _general_condition(session: "Session", bp: "Breakpoint", regs) -> bool:
+def _general_condition(session: "Session", bp: "Breakpoint", raw) -> bool:
     from pydbg.engine.evaluate import value_as_bool
     target = session.target
     frame = hit_frame(target)
@@ -76,12 +75,12 @@ def _general_condition(session: "Session", bp: "Breakpoint", regs) -> bool:
     value = evaluator.eval(node)
     result = value_as_bool(value)
     cache = bp.extra.setdefault(_CONDITION_KEY, {})
-    entry = current_entry(cache, regs.rip, target, bp.condition)
+    entry = current_entry(cache, raw.rip, target, bp.condition)
     if entry.compiled is None and entry.attempts < MAX_ATTEMPTS and not inspector.warnings:
         entry.attempts += 1
         if frame_is_fixed(frame):
             entry.compiled = compile_checked(inspector, target.read_memory, node, value,
-                                             regs._raw)
+                                             raw)
     return result
 
 
@@ -177,7 +176,7 @@ def dprintf_hit(session: "Session", bp: "Breakpoint", event: "StopEvent") -> Non
 
 def _compiled_dprintf(target: "Target", parsed: _Parsed, render) -> str | None:
     try:
-        return render(target.process.get_registers()._raw)
+        return render(target.raw_registers())
     except (Fallback, PydbgError):
         return None      # the general path prints this hit (or its error)
 
@@ -210,7 +209,7 @@ def _compile_dprintf(target: "Target", parsed: _Parsed, inspector, nodes: list,
     """One function of the raw registers rendering the format as this hit did (TEXT), or
     None if an argument needs the general evaluator."""
     assert parsed.printf is not None
-    raw = target.require_process().get_registers()._raw
+    raw = target.raw_registers()
     read = target.read_memory
     args = []
     for piece, node, value in zip(parsed.printf.conversions, nodes, values):

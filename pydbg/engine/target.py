@@ -992,6 +992,11 @@ class Target:
         insns = self.disassembler.disassemble(code, address, count=1)
         return insns[0] if insns else None
 
+    def raw_registers(self, tid: int | None = None) -> Any:
+        """The current stop's user_regs_struct of TID (the current thread), not copied:
+        what the per-hit closures of engine/hitcontext.py read."""
+        return self.require_process().get_registers(tid)._raw
+
     def registers(self, masks: bool = False) -> dict[str, int]:
         """Frame 0's registers by user_regs_struct name; MASKS adds k0-k7 where the CPU
         has them (an XSAVE read: only `info registers` and `$k0` want them, not a hit)."""

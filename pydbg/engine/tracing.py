@@ -91,7 +91,7 @@ def _compile_capture(inspector, args_text: list[tuple[str, str]],
         return None
     target = inspector.target
     compiler = ExpressionCompiler(inspector, target.read_memory)
-    raw = target.require_process().get_registers()._raw
+    raw = target.raw_registers()
     opts = inspector.print_options()
     params = reader.params()
     if len(params) != len(args_text):
@@ -203,41 +203,14 @@ class Tracer:
         self._pending: dict[int, list[_Pending]] = {}   # return address -> pending calls
         self._return_bps: dict[int, Breakpoint] = {}
         self._depth: dict[int, int] = {}
-        self._threads: dict[int, int] = {}
-        self._next_thread = 1
         self.interrupted = False
-        if target.process is not None:
-            self._watch_threads()
 
     # ----------------------------------------------------------------- threads
-    def _watch_threads(self) -> None:
-        process = self.target.process
-        self.thread_number(process.pid)
-        previous = process.thread_callback
-
-        def on_thread(kind: str, tid: int) -> None:
-            if kind == "new":
-                self.thread_number(tid)
-            if previous is not None:
-                previous(kind, tid)
-        process.thread_callback = on_thread
-
     def thread_number(self, tid: int) -> int:
-        """gdb's thread numbers: 1 for the main thread, then in order of creation.
-
-        A thread may report before an older sibling does, so every known thread without a
-        number gets one at once, oldest (lowest tid) first.
-        """
-        number = self._threads.get(tid)
-        if number is None:
-            process = self.target.process
-            known = set(process.threads) if process is not None else set()
-            for t in sorted(known | {tid}):
-                if t not in self._threads:
-                    self._threads[t] = self._next_thread
-                    self._next_thread += 1
-            number = self._threads[tid]
-        return number
+        """gdb's thread number of TID, as the engine's thread list numbers it (1 for the
+        main thread, then in order of creation), so a trace agrees with `info threads`."""
+        info = self.target.threads.get(tid)
+        return info.number if info is not None else 0
 
     # ------------------------------------------------------------------ probes
     def add_probe(self, spec: str) -> list[str]:
@@ -526,7 +499,7 @@ class Tracer:
                 not entry.is_current(self.target, self._expressions_key):
             return None
         plan = entry.compiled
-        raw = self._registers(tid)._raw
+        raw = self.target.raw_registers(tid)
         try:
             args = None if probe.is_line else \
                 [(name, Captured(fmt(fn(raw)))) for name, fn, fmt in plan.args]
