@@ -787,6 +787,10 @@ class Target:
                 continue
             bp.hit_count += 1
             hit.append(bp)
+            if "enable_count" in bp.extra:     # `enable once` / `enable count N`
+                bp.extra["enable_count"] -= 1
+                if bp.extra["enable_count"] <= 0:
+                    bp.enabled = False
         if left_scope:
             stop = self._make_stop(StopKind.BREAKPOINT if hit else StopKind.WATCHPOINT,
                                    event.tid, address, event=event)

@@ -62,3 +62,18 @@ def test_crashing_program_matches_gdb(variant, scenario):
     got = run_pydbg(exe, commands, args)
     assert normalize(got.stdout, frame_args=False) == normalize(expected.stdout, frame_args=False)
     assert got.returncode == expected.returncode
+
+
+@pytest.mark.parametrize("variant", ["O0", "O2-nopie"])
+def test_enable_once_count_and_delete_like_gdb(variant):
+    """`enable once` and `enable count N` disable a breakpoint after it stopped the
+    program that many times ("dis"); a plain `enable` keeps that disposition."""
+    exe = build("basic.c", VARIANTS[variant])
+    commands = ["break add", "break sub", "enable once 1", "info breakpoints", "run",
+                "info breakpoints", "enable count 2 1", "info breakpoints", "continue",
+                "continue", "info breakpoints", "enable 1", "info breakpoints",
+                "enable delete 2", "enable count x 1", "enable count", "info breakpoints"]
+    gdb, pydbg = run_gdb(exe, commands), run_pydbg(exe, commands)
+    assert normalize(pydbg.stdout) == normalize(gdb.stdout)
+    assert pydbg.stderr == gdb.stderr
+    assert gdb.stderr.endswith("Argument required (hit count).\n")

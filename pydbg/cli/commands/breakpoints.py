@@ -154,8 +154,14 @@ def _set_enabled(session: "Session", arg: str, enabled: bool) -> None:
     table = session.target.breakpoints
     words = arg.split()
     once = delete = False
-    if words and words[0] in ("once", "delete"):
-        once, delete = words[0] == "once", words[0] == "delete"
+    count = 1
+    if words and words[0] in ("once", "delete", "count") and enabled:
+        once, delete = words[0] in ("once", "count"), words[0] == "delete"
+        if words[0] == "count":
+            if len(words) < 2:
+                raise CommandError("Argument required (hit count).")
+            count = _enable_count(words[1])
+            words = words[1:]
         words = words[1:]
     if words and words[0] in ("breakpoints",):
         words = words[1:]
@@ -170,9 +176,22 @@ def _set_enabled(session: "Session", arg: str, enabled: bool) -> None:
         bp.enabled = enabled
         if delete:
             bp.temporary = True
+            bp.extra.pop("enable_count", None)
         if once:
-            bp.extra["once"] = True
+            # gdb's disp_disable: disabled once it has stopped the program COUNT times.
+            bp.temporary = False
+            bp.extra["enable_count"] = count
+        elif enabled and "enable_count" in bp.extra:
+            bp.extra["enable_count"] = 0     # gdb: the disposition stays, the count goes
     session.target.sync_sites()
+
+
+def _enable_count(text: str) -> int:
+    """gdb's get_number: a count that is not a number counts 0 (disabled at the next hit)."""
+    try:
+        return int(text, 0)
+    except ValueError:
+        return 0
 
 
 @command("disable", group="breakpoints", aliases=("disa", "dis"), allow_unknown_sub=True)
@@ -187,6 +206,8 @@ def cmd_disable(session: "Session", arg: str) -> None:
 def cmd_enable(session: "Session", arg: str) -> None:
     """Enable all or some breakpoints.
     Usage: enable [BREAKPOINTNUM]...
+           enable once BREAKPOINTNUM...     (disable when hit next)
+           enable count N BREAKPOINTNUM...  (disable after N hits)
            enable delete BREAKPOINTNUM...   (delete when hit next)"""
     _set_enabled(session, arg, True)
 
@@ -297,12 +318,13 @@ def breakpoint_table_lines(session: "Session", bps: list[Breakpoint]) -> list[st
     # A hardware watchpoint has locations (gdb's 64-bit address column) only while the
     # program runs; the Type column widens for "read watchpoint".
     running = session.target.is_running
-    width = 19 if any(bp.locations or (bp.kind in watch_kinds and running)
+    width = 19 if any(bp.locations or (bp.kind in watch_kinds and running and
+                                       (bp.kind != "watchpoint" or bp.extra["watch"].ranges))
                       for bp in bps) else 11
     type_width = max([15] + [len(bp.kind) + 1 for bp in bps])
     lines = [f"Num     {'Type':<{type_width}}Disp Enb {'Address':<{width}}What"]
     for bp in bps:
-        disp = "del" if bp.temporary else ("dis" if bp.extra.get("once") else "keep")
+        disp = "del" if bp.temporary else ("dis" if "enable_count" in bp.extra else "keep")
         enb = "y" if bp.enabled else "n"
         if bp.kind in watch_kinds:
             lines.append(f"{bp.number:<8}{bp.kind:<{type_width}}{disp:<5}{enb:<4}"
@@ -324,12 +346,15 @@ def breakpoint_table_lines(session: "Session", bps: list[Breakpoint]) -> list[st
             lines.append(f"\tbreakpoint already hit {bp.hit_count} {times}")
         if bp.ignore_count:
             lines.append(f"\tignore next {bp.ignore_count} hits")
+        if bp.extra.get("enable_count", 0) > 1:
+            lines.append(f"\tdisable after next {bp.extra['enable_count']} hits")
         for line in bp.commands:
             lines.append(f"        {line}")
         if len(bp.locations) > 1:
             for i, loc in enumerate(bp.locations, 1):
                 addr = loc.address if loc.address is not None else loc.file_address
-                enb = "y" if loc.enabled else "n"
+                # gdb marks an enabled location of a disabled breakpoint "y-".
+                enb = ("y" if bp.enabled else "y-") if loc.enabled else "n"
                 lines.append(f"{f'{bp.number}.{i}':<{type_width + 13}}{enb:<4}{'0x%016x' % addr:<19}"
                              f"{_what(session, loc)}".rstrip())
     return lines
