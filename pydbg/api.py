@@ -584,6 +584,7 @@ class Debugger:
     def _record(self, stop: EngineStop) -> Stop:
         # Thread notices are for terminals; a script reads threads from its stops.
         self.target.notices.clear()
+        self._session.note_exit(stop)
         if stop.kind is StopKind.EXITED:
             self._exit_code, self._exit_signal = stop.exit_code or 0, None
         elif stop.kind is StopKind.KILLED:

@@ -143,10 +143,11 @@ class Session:
     def report_stop(self, stop: Stop, commands: bool = True) -> None:
         """Print a stop the way gdb does and remember it for the next one. COMMANDS off:
         its breakpoints' commands do not run (a stop that abandons a function call)."""
-        from pydbg.engine.report import stop_lines
+        from pydbg.engine.report import event_lines, stop_lines
         from pydbg.engine.source import ErrorText
-        from pydbg.cli.commands.scripting import prepare_stop
+        from pydbg.cli.commands.scripting import prepare_stop, run_stop_hook
         self.print_notices()
+        self.note_exit(stop)
         if stop.silent:     # a called function returned to its dummy frame (infcall.py)
             self.previous_location = stop.location
             return
@@ -155,6 +156,10 @@ class Session:
                 not (stop.breakpoints and all(b.kind == "dprintf" for b in stop.breakpoints)):
             self.out(switch)    # gdb's normal_stop, before hook-stop and the report
             switch = None
+        label = self.target.threads.stop_label(stop)
+        # A signal's line (and `starti`'s "Program stopped.") comes before hook-stop.
+        for text in event_lines(stop, label, switch):
+            self.out(text)
         if prepare_stop(self, stop):
             # `silent` breakpoint commands, or only dprintfs hit: nothing is announced.
             self.previous_location = stop.location
@@ -162,8 +167,7 @@ class Session:
             return
         self.target.refine_stop(stop)
         for text in stop_lines(stop, stop.pid, self.frame_args_text, self.previous_location,
-                               self.target.sources, self.target.threads.stop_label(stop),
-                               switch):
+                               self.target.sources, label, switch, event=False):
             if isinstance(text, ErrorText):
                 self.err(text)
             else:
@@ -173,7 +177,19 @@ class Session:
             self.last_listed = (stop.location.file, stop.location.line)
         if stop.is_exit:
             self.previous_location = None
+            run_stop_hook(self)     # gdb's normal_stop runs hook-stop after an exit too
         self.after_stop(stop, commands)
+
+    def note_exit(self, stop: Stop) -> None:
+        """gdb's $_exitcode / $_exitsignal: an exit sets one and clears the other."""
+        from pydbg.engine.evaluate import INT
+        from pydbg.engine.values import Value
+        if stop.kind is StopKind.EXITED:
+            self.convenience["_exitcode"] = Value.from_int(INT, stop.exit_code or 0)
+            self.convenience.pop("_exitsignal", None)
+        elif stop.kind is StopKind.KILLED:
+            self.convenience["_exitsignal"] = Value.from_int(INT, stop.signal or 9)
+            self.convenience.pop("_exitcode", None)
 
     def frame_args_text(self, loc: CodeLocation) -> str | None:
         """Arguments for the frame line of a stop (frame 0 at LOC's pc)."""

@@ -177,22 +177,22 @@ class Inspector:
         return self._aliased_function(name)
 
     def _aliased_function(self, name: str) -> Value | None:
-        """An ELF alias (libc's `printf`) of a DWARF function named otherwise (`__printf`):
-        gdb types the minimal symbol by the function found at its address."""
-        sym = self.target.lookup_symbol_address(name) if self.target.is_running else None
+        """An ELF alias (libc's `puts`) of a DWARF function named otherwise (`_IO_puts`,
+        found as `__GI__IO_puts`): gdb's find_function_alias_target types the minimal
+        symbol by the function whose entry is at its address (not for an ifunc)."""
+        sym = self.target.lookup_symbol_address(name)
         if sym is None or sym[1] != "func":
             return None
-        bounds = self.target.function_bounds(sym[0])
-        if bounds is None or bounds[0] == name:
-            return None
-        fn = self.program.find_function(bounds[0])
+        address = sym[0]
+        fn = self.program.function_at(address)
         if fn is None:
             return None
-        function, bias, _ = fn
+        function, bias, image = fn
         entry = function.entry_pc if function.entry_pc is not None else function.start
-        if entry + bias != sym[0] or function.type is None:
+        if entry + bias != address or function.type is None or \
+                image.is_gnu_ifunc(address - bias, name):
             return None
-        return Value(function.type, MemoryLval(entry + bias), self._access())
+        return Value(function.type, MemoryLval(address), self._access())
 
     def _access(self):
         if self.reader is not None:

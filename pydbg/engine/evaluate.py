@@ -197,7 +197,10 @@ class Evaluator:
             params = [self.resolve_type(p) for p in spec.params]
             if len(params) == 1 and isinstance(params[0], VoidType):
                 params = []
-            return FunctionType(self.resolve_type(spec.result), params, spec.varargs, True)
+            # C's `()` declares no prototype: gdb prints `void (*)()`, not `(void)`.
+            prototyped = bool(spec.params) or spec.varargs
+            return FunctionType(self.resolve_type(spec.result), params, spec.varargs,
+                                prototyped)
         if isinstance(spec, n.BaseType):
             t: CType | None
             if spec.kind == "builtin":
@@ -321,17 +324,15 @@ class Evaluator:
         return v
 
     def _eval_History(self, node: n.History) -> Value:
+        # gdb's access_value_history: $, $$N count back from the end, $N from the start.
         history = self.scope.history
-        if not history:
-            if node.index <= 0:
-                return Value(VOID, _contents=b"")
-            raise ExpressionError("History has not yet reached $%d." % node.index)
         index = node.index if node.index > 0 else len(history) + node.index
+        if index <= 0:
+            if node.index == 0:
+                raise ExpressionError("The history is empty.")
+            raise ExpressionError(f"History does not go back to $${-node.index}.")
         if index > len(history):
             raise ExpressionError(f"History has not yet reached ${index}.")
-        if index < 1:
-            raise ExpressionError(f"History has not yet reached ${index}." if index > 0 else
-                                  "History has not yet reached $1.")
         return history[index - 1]
 
     # ----------------------------------------------------------------- unary

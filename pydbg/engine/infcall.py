@@ -270,7 +270,25 @@ class InferiorCall:
         t = getattr(func, "type", None) if func is not None else None
         return t if isinstance(t, FunctionType) else None
 
-    def place(self, data: bytes, align: int = 16) -> int:
+    def place(self, data: bytes) -> int:
+        """gdb's value_coerce_to_target: a string literal argument is copied into memory
+        from the program's malloc (which gdb never frees), so later heap addresses agree."""
+        from pydbg.engine.values import Value
+        target = self.target
+        sym = target.lookup_symbol_address("malloc")
+        if sym is None or sym[1] != "func":
+            raise ExpressionError("evaluation of this expression requires the program to "
+                                  "have a function \"malloc\".")
+        size = Value.from_int(BaseType("int", 4, "signed"), len(data))
+        got = InferiorCall(target, self.check_condition, self.report_stop).call(
+            sym[0], [size], PointerType(BaseType("char", 1, "signed_char")), "malloc")
+        address = int.from_bytes(got or bytes(8), "little")
+        if address == 0:
+            raise ExpressionError("No memory available to program: call to malloc failed")
+        target.write_memory(address, data)
+        return address
+
+    def _push(self, data: bytes, align: int = 16) -> int:
         """Copy DATA onto the stack below what is in use; its address."""
         self.sp = (self.sp - len(data)) & ~(align - 1)
         self.target.write_memory(self.sp, data)
@@ -294,7 +312,7 @@ class InferiorCall:
         rclass = classify(rtype) if not isinstance(rtype, VoidType) else ()
         struct_address = None
         if rclass == (MEMORY,):
-            struct_address = self.place(bytes(rtype.size))
+            struct_address = self._push(bytes(rtype.size))
 
         ints: list[int] = []
         sses: list[bytes] = []

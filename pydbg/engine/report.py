@@ -75,21 +75,43 @@ def frame_line(loc: CodeLocation, *, print_address: bool | None = None,
     return text
 
 
+def event_lines(stop: Stop, thread_label: str | None = None,
+                switch_notice: str | None = None) -> list[str]:
+    """What gdb prints as it handles a signal (or `starti`'s entry) event, before its
+    normal_stop runs hook-stop: a blank line, `Program received signal ...` and the
+    `[Switching to ...]` notice."""
+    out: list[str] = []
+    if stop.kind is StopKind.SIGNAL:
+        sig = stop.signal or 0
+        out.append("")
+        out.append(f"{thread_label or 'Program'} received signal {signal_name(sig)}, "
+                   f"{signal_description(sig)}.")
+    elif stop.kind is StopKind.STEP and stop.entry:
+        out.append("")
+        out.append(f"{thread_label or 'Program'} stopped.")
+    else:
+        return out
+    if switch_notice is not None:
+        out.append(switch_notice)
+    return out
+
+
 def stop_lines(stop: Stop, pid: int | None,
                args_for: Callable[[CodeLocation], str | None] | None = None,
                previous: CodeLocation | None = None, sources=None,
-               thread_label: str | None = None, switch_notice: str | None = None
-               ) -> list[str]:
+               thread_label: str | None = None, switch_notice: str | None = None,
+               event: bool = True) -> list[str]:
     """The lines gdb prints when the program stops (after run/continue/step...).
 
     THREAD_LABEL (`Thread 2 "prog"`, engine/threads.py) names the thread that stopped, as
     gdb does once the program has had several: `Thread 2 "prog" hit Breakpoint 1, ...`.
     SWITCH_NOTICE (`[Switching to Thread ...]`) comes first, or after the line of a signal,
-    which gdb prints as it handles the event, before normal_stop.
+    which gdb prints as it handles the event, before normal_stop. EVENT off leaves out
+    those lines (event_lines), printed already before hook-stop.
     """
     hit = f"{thread_label} hit " if thread_label else ""
     out: list[str] = []
-    if switch_notice is not None and stop.kind is not StopKind.SIGNAL:
+    if switch_notice is not None and stop.kind is not StopKind.SIGNAL and not stop.entry:
         out.append(switch_notice)
     loc = stop.location
     args_text = args_for(loc) if (args_for is not None and loc is not None) else None
@@ -128,12 +150,8 @@ def stop_lines(stop: Stop, pid: int | None,
         if loc is not None:
             out.append(f"{hit}{name}, {frame_line(loc, args_text=args_text)}")
     elif stop.kind is StopKind.SIGNAL:
-        sig = stop.signal or 0
-        out.append("")
-        out.append(f"{thread_label or 'Program'} received signal {signal_name(sig)}, "
-                   f"{signal_description(sig)}.")
-        if switch_notice is not None:
-            out.append(switch_notice)
+        if event:
+            out.extend(event_lines(stop, thread_label, switch_notice))
         if loc is not None:
             out.append(frame_line(loc, args_text=args_text))
     elif stop.kind is StopKind.WATCHPOINT:
@@ -141,6 +159,8 @@ def stop_lines(stop: Stop, pid: int | None,
         if loc is not None:
             out.append(frame_line(loc, args_text=args_text))
     elif stop.kind in (StopKind.STEP, StopKind.ATTACHED):
+        if stop.entry and event:
+            out.extend(event_lines(stop, thread_label, switch_notice))
         if loc is None:
             return out
         same_function = previous is not None and previous.function == loc.function and \

@@ -71,10 +71,11 @@ class Stepper:
         entry = img.image.line_for_address(pc - img.bias)
         return entry, img.bias
 
-    def _single_step(self) -> Stop:
+    def _single_step(self, over_calls: bool = False) -> Stop:
         target = self.target
         delivering = target._signal_to_pass()  # noqa: SLF001 - a pending signal goes in now
-        stop = target.step_instruction(check_condition=self.check_condition)
+        stop = target.step_instruction(over_calls=over_calls,
+                                       check_condition=self.check_condition)
         if delivering and stop.kind is StopKind.SIGNAL and stop.signal == signal.SIGTRAP:
             # Stepping while delivering a signal lands on the handler's first instruction;
             # the kernel reports that step as a plain SIGTRAP.
@@ -315,8 +316,7 @@ class Stepper:
             before = frames_for(target).frame(0)
             assert before is not None
             start_id, start_function = before.id, _real_function_start(before)
-            stop = target.step_instruction(over_calls=over_calls,
-                                           check_condition=self.check_condition)
+            stop = self._single_step(over_calls)
             stop.stepi = True
             if stop.kind is not StopKind.STEP or stop.is_exit:
                 return stop

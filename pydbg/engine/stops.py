@@ -77,6 +77,8 @@ class Stop:
     # Nothing is printed for it: a function called from an expression returned to its
     # dummy frame after the call was abandoned (engine/infcall.py; gdb's stop_stack_dummy).
     silent: bool = False
+    # The first instruction, as `starti` stops there: gdb's GDB_SIGNAL_0 "Program stopped.".
+    entry: bool = False
 
     @property
     def is_exit(self) -> bool:

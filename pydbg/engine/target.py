@@ -186,6 +186,15 @@ class Target:
         except (OSError, PydbgError):
             pass
         self._after_attach()
+        # gdb's "[New LWP n]" for each thread but the main one, before the stop.
+        for tid in sorted(t for t in process.threads if t != pid):
+            try:
+                pointer = process.get_registers(tid).fs_base
+            except Exception:
+                pointer = 0
+            self._thread_pointers[tid] = pointer
+            self.threads.on_thread("new", tid, pointer)
+            self.notices.append(f"[New LWP {tid}]")
         stop = self._make_stop(StopKind.ATTACHED, process.current_tid, process.get_pc())
         self.last_stop = stop
         return stop

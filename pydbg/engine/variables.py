@@ -588,6 +588,27 @@ class ProgramScope:
                 return fn, bias, image
         return None
 
+    def function_at(self, address: int) -> tuple[Function, int, "ElfImage"] | None:
+        """The DWARF function whose code holds a runtime ADDRESS (its CU found through
+        .debug_aranges, so a library's other CUs stay unread)."""
+        t = self.target
+        if t.is_running:
+            img = t.image_for_address(address)
+            if img is None:
+                return None
+            image, bias = img.image, img.bias
+        elif t.exe_image is not None:
+            image, bias = t.exe_image, t.static_bias()
+        else:
+            return None
+        try:
+            if not image.has_debug_info:
+                return None
+            fn = image.debug_info.function_at(address - bias)
+        except PydbgError:
+            return None
+        return (fn, bias, image) if fn is not None else None
+
     def _cu_offset(self, image: "ElfImage", is_main: bool,
                    frame: FrameContext | None) -> tuple[bool, int | None]:
         """(search this image?, only this CU offset) for type-like names."""

@@ -253,7 +253,7 @@ class Process:
             tids = {int(t) for t in os.listdir(task_dir)} - set(proc.threads)
             if not tids:
                 break
-            for tid in tids:
+            for tid in sorted(tids):    # gdb's order (/proc/PID/task), so its numbering
                 try:
                     pt.ptrace_attach(tid)
                 except pt.PtraceError:

@@ -28,6 +28,10 @@ _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 DW_OP_addr = 0x03
 DW_INL_inlined = 1
 DW_INL_declared_inlined = 3
+# C and assembler: gdb names their symbols in linkage form (store_sym_names_in_linkage_form_p),
+# so a function with a DW_AT_linkage_name is found by that (glibc's atoi is `__GI_atoi`).
+_LINKAGE_FORM_LANGUAGES = frozenset({0x1, 0x2, 0xc, 0x1d, 0x2c, 0x8001})
+_C_LIKE_LANGUAGES = frozenset({0x1, 0x2, 0xc, 0x1d, 0x2c, 0x10, 0x15})    # C*, ObjC, OpenCL
 
 _ADDR_FORMS = {"DW_FORM_addr", "DW_FORM_addrx", "DW_FORM_addrx1", "DW_FORM_addrx2",
                "DW_FORM_addrx3", "DW_FORM_addrx4", "DW_FORM_GNU_addr_index"}
@@ -570,7 +574,7 @@ class DebugInfo:
                     for lo, hi in self._die_ranges(child, cud):
                         cud.funcs.append((lo, hi, child.offset))
                     if name:
-                        _add(cud.func_names, name, child.offset)
+                        _add(cud.func_names, self._search_name(child, cud, name), child.offset)
                 elif name and _attr(child, "DW_AT_inline") in (DW_INL_inlined,
                                                                DW_INL_declared_inlined):
                     _add(cud.abstract_names, name, child.offset)
@@ -600,6 +604,15 @@ class DebugInfo:
                 if func is None and "DW_AT_name" in child.attributes:
                     _add(cud.tagged, (_TAGGED[tag], _text(_attr(child, "DW_AT_name"))),
                          child.offset)
+
+    @staticmethod
+    def _search_name(die: DIE, cud: _CUData, name: str) -> str:
+        """The name gdb looks a function up by (dwarf2_physname): its linkage name in C."""
+        if cud.info.language in _LINKAGE_FORM_LANGUAGES:
+            linkage = _chain_attr(die, "DW_AT_linkage_name")
+            if linkage is not None:
+                return _text(linkage[1])
+        return name
 
     def may_name(self, name: str, has_address: str | None = None) -> bool:
         """False when the identifier NAME is spelled in none of the DWARF string data, so
@@ -894,7 +907,11 @@ class DebugInfo:
             if d.has_children:
                 src = d
                 break
-        f.prototyped = bool(_chain_attr(die, "DW_AT_prototyped"))
+        # gdb's prototyped_function_p: only C-like languages have unprototyped functions
+        # (gas's subprograms for glibc's clone3 print as `void (void)`).
+        language = self._die_cu(die).info.language
+        f.prototyped = bool(_chain_attr(die, "DW_AT_prototyped")) or (
+            language is not None and language not in _C_LIKE_LANGUAGES)
         for child in src.iter_children():
             if child.tag == "DW_TAG_formal_parameter":
                 f.params.append(self._type_of(child))
@@ -1069,7 +1086,9 @@ class DebugInfo:
         for lo, hi, die_off in cud.funcs:
             if lo > pc:
                 break
-            if pc < hi and (best is None or hi - lo < best[1] - best[0]):
+            # Of aliases with one range (gas's clone3, __clone3...) gdb's block search
+            # finds the last one listed.
+            if pc < hi and (best is None or hi - lo <= best[1] - best[0]):
                 best = (lo, hi, die_off)
         return None if best is None else self._function(best[2])
 

@@ -202,6 +202,7 @@ class ElfImage:
         self._minsyms: list[_MinSym] | None = None
         self._by_address: list[_MinSym] | None = None
         self._by_address_keys: list[int] | None = None
+        self._pc_tiers: list[tuple[list[_MinSym], list[int]]] = []
         self._by_name: dict[str, list[_MinSym]] | None = None
         self._symbol_strings: list[bytes] | None = None   # see _may_name
         self._dwarf = None
@@ -505,8 +506,9 @@ class ElfImage:
                 # A stripped object's full symbol table lives in its debug file, whose
                 # section headers match ours (NOBITS copies), so section names agree.
                 syms = d._read_symbols(".symtab", 0)
-            syms += self._read_symbols(".dynsym", 1)
-            syms += self._plt_symbols()
+            from_debug = len(syms) if d is not None else 0
+            own = self._read_symbols(".dynsym", 1) + self._plt_symbols()
+            syms += own
             seen: set[tuple[str, int, str | None]] = set()
             unique = []
             for m in syms:
@@ -520,11 +522,27 @@ class ElfImage:
             for m in unique:
                 by_name.setdefault(m.symbol.name, []).append(m)
             self._by_name = by_name
-            addr_syms = [m for m in unique if m.symbol.section is not None and not m.trampoline]
-            addr_syms.sort(key=lambda m: (m.symbol.address, m.symbol.name))
+            addr_syms = self._sorted_by_address(unique)
             self._by_address = addr_syms
             self._by_address_keys = [m.symbol.address for m in addr_syms]
+            # gdb keeps a separate debug file's symbols in their own objfile, searched by
+            # pc after this one's (.dynsym): see _lookup_minsym_by_pc.
+            self._pc_tiers = [(addr_syms, self._by_address_keys)]
+            if from_debug:
+                self._pc_tiers = []
+                for tier in (own, syms[:from_debug]):
+                    tier = self._sorted_by_address(
+                        list({(m.symbol.name, m.symbol.address, m.symbol.section): m
+                              for m in reversed(tier)}.values()))
+                    self._pc_tiers.append((tier, [m.symbol.address for m in tier]))
         return self._minsyms
+
+    @staticmethod
+    def _sorted_by_address(syms: list[_MinSym]) -> list[_MinSym]:
+        """Symbols with an address, as gdb sorts minimal symbols: by address, then name."""
+        out = [m for m in syms if m.symbol.section is not None and not m.trampoline]
+        out.sort(key=lambda m: (m.symbol.address, m.symbol.name))
+        return out
 
     def symbols(self) -> list[Symbol]:
         """Every defined symbol (.symtab, .dynsym, then synthetic @plt), de-duplicated."""
@@ -580,14 +598,26 @@ class ElfImage:
         return False
 
     def _lookup_minsym_by_pc(self, pc: int) -> _MinSym | None:
-        """gdb's lookup_minimal_symbol_by_pc_section (preferring text symbols)."""
+        """gdb's lookup_minimal_symbol_by_pc_section (preferring text symbols).
+
+        A stripped library's own .dynsym is searched first, then its debug file's .symtab,
+        which wins only with a symbol closer to PC: gdb names libc's fclose `fclose`, not
+        the debug file's `fclose@@GLIBC_2.2.5`, and its local clone3 `clone3`."""
         self._load_minsyms()
         sec = self.section_at(pc)
         if sec is None:
             return None
-        msyms = self._by_address
-        assert msyms is not None and self._by_address_keys is not None
-        hi = bisect_right(self._by_address_keys, pc) - 1
+        best = None
+        for msyms, keys in self._pc_tiers:
+            m = self._search_minsyms(msyms, keys, pc, sec)
+            if m is not None and (best is None or m.symbol.address > best.symbol.address):
+                best = m
+        return best
+
+    @staticmethod
+    def _search_minsyms(msyms: list[_MinSym], keys: list[int], pc: int,
+                        sec: Section) -> _MinSym | None:
+        hi = bisect_right(keys, pc) - 1
         best_zero = -1
         while hi >= 0:
             m = msyms[hi].symbol

@@ -242,7 +242,9 @@ class CuScopes:
         for f in self.functions:
             if f.contains(pc):
                 depth = f.depth()
-                if depth > best_depth:
+                # Of aliases with one range (gas's clone3, __clone3...) gdb's block search
+                # finds the last one listed.
+                if depth >= best_depth:
                     best, best_depth = f, depth
         b = best
         while b is not None:

@@ -177,7 +177,15 @@ def test_function_lookup_in_libc_reads_only_the_cus_with_its_code():
         def walked() -> int:
             return sum(c.walked for c in libc.debug_info._cus.values())  # noqa: SLF001
         before = walked()
-        assert libc.debug_info.find_function("atoi").name == "atoi"
+        # gdb looks a C function up by its DW_AT_linkage_name: glibc's atoi is __GI_atoi.
+        assert libc.debug_info.find_function("__GI_atoi").name == "atoi"
+        assert libc.debug_info.find_function("atoi") is None
         assert 1 <= walked() - before <= 2     # libc has about two thousand
+        # The ELF symbol `puts` finds its function (_IO_puts) by address, one CU more.
+        from pydbg.engine.variables import ProgramScope
+        address, _ = target.lookup_symbol_address("puts")
+        function, _, image = ProgramScope(target).function_at(address)
+        assert (function.name, image) == ("_IO_puts", libc)
+        assert 1 <= walked() - before <= 3
     finally:
         target.close()

@@ -1,4 +1,4 @@
-"""Running the program: run, start, continue, stepi, nexti, kill, attach, detach, file, quit."""
+"""Running the program: run, start, starti, continue, stepi, nexti, kill, attach, detach, file, quit."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ def _count(arg: str, what: str = "count") -> int:
     return n
 
 
-def _start_process(session: "Session", arg: str, *, stop_at_main: bool) -> None:
+def _start_process(session: "Session", arg: str, *, stop_at_main: bool,
+                   stop_at_entry: bool = False) -> None:
     target = session.target
     if target.executable is None:
         raise TargetError("No executable file specified.\n"
@@ -43,7 +44,12 @@ def _start_process(session: "Session", arg: str, *, stop_at_main: bool) -> None:
         session.out(f"Starting program: {shown} ")
     session.flush()
     stop = target.run(args, stop_at_entry=True)
-    stop = target.cont(check_condition=session.check_condition)
+    if stop_at_entry:
+        stop.entry = True       # gdb's "Program stopped." with the frame line
+        stop.source_only = False
+        target.last_stop = stop
+    else:
+        stop = target.cont(check_condition=session.check_condition)
     session.report_stop(stop)
 
 
@@ -81,6 +87,14 @@ def cmd_start(session: "Session", arg: str) -> None:
     Usage: start [ARGS...]
     Sets a temporary breakpoint on main, then runs as `run` does."""
     _start_process(session, arg, stop_at_main=True)
+
+
+@command("starti", group="running")
+def cmd_starti(session: "Session", arg: str) -> None:
+    """Start the debugged program stopping at the first instruction.
+    Usage: starti [ARGS...]
+    ARGS are passed to the program, as with `run`."""
+    _start_process(session, arg, stop_at_main=False, stop_at_entry=True)
 
 
 @command("continue", group="running", aliases=("c", "cont", "fg"), repeat=True)

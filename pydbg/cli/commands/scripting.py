@@ -301,8 +301,13 @@ def run_startup_commands(session: "Session", commands: list[tuple[str, str]]) ->
             i += 1
             continue
         j = i
-        while j < len(commands) and commands[j][0] == "ex":
+        while j < len(commands) and commands[j][0] == "ex" and \
+                (j == i or "\n" not in commands[j][1]):
             j += 1
+        if "\n" in text:
+            # One -ex with embedded newlines is one command line, as in gdb; a block it
+            # opens reads no body from the -ex arguments after it (gdb reads stdin).
+            j = i + 1
         reader = ListReader([t for _, t in commands[i:j]])
         with reading_from(session, reader):
             while not session.quit_requested:
@@ -323,15 +328,23 @@ def _body_without_silent(bp) -> tuple[bool, list[str]]:
     return False, body
 
 
+def run_stop_hook(session: "Session") -> None:
+    """The user's `define hook-stop`, as gdb's normal_stop runs it: at every stop and exit
+    (not at `kill` or `detach`); an error in it is reported and the stop goes on."""
+    hook = state(session).user_commands.get("hook-stop")
+    if hook is None:
+        return
+    try:
+        run_user_command(session, hook, "")
+    except PydbgError as exc:
+        session.err(str(exc))
+
+
 def prepare_stop(session: "Session", stop: Stop) -> bool:
     """Before a stop is announced: dprintf output and hook-stop. True means stay silent."""
     st = state(session)
-    hook = st.user_commands.get("hook-stop")
-    if hook is not None and not stop.is_exit:
-        try:
-            run_user_command(session, hook, "")
-        except PydbgError as exc:
-            session.err(str(exc))
+    if not stop.is_exit:    # after an exit it runs once the exit is reported
+        run_stop_hook(session)
     if stop.is_exit or not stop.breakpoints:
         return False
     silent = True
@@ -444,7 +457,16 @@ def cmd_commands(session: "Session", arg: str) -> None:
     from pydbg.cli.commands.breakpoints import parse_numbers
     table = session.target.breakpoints
     if arg.strip():
-        numbers = parse_numbers(arg)
+        # gdb's number_or_range_parser stops, silently, at the first word that is not a
+        # number, range or $variable (so "1\nsilent..." from a multi-line -ex means 1).
+        words = []
+        for word in arg.split():
+            if not re.match(r"\$|-?\d", word):
+                break
+            words.append(word)
+        if not words:
+            return
+        numbers = parse_numbers(" ".join(words))
     else:
         user = table.user_breakpoints()
         if not user:
