@@ -664,6 +664,8 @@ class Target:
              check_condition: Callable[[Breakpoint], bool] | None = None) -> Stop:
         """Continue until a breakpoint whose condition holds, a signal to stop for, or exit."""
         process = self.require_process()
+        if self.watchpoints.software_active():   # gdb single-steps to check their values
+            return self.watchpoints.software_cont(sig, check_condition)
         process.emulate_step_over = self.settings.emulate_step_over
         stop = self.threads.resume_left_threads(check_condition)
         if stop is not None:   # stepping another thread off its breakpoint stopped it
@@ -929,7 +931,7 @@ class Target:
                     bp.hit_count += 1
                 stop = self._make_stop(StopKind.BREAKPOINT, event.tid, event.pc, event=event)
                 stop.breakpoints = hit
-                self.watchpoints.after_step(stop)
+                self.watchpoints.after_step(stop, check_condition)
                 self.last_stop = stop
                 return stop
         stop = self._handle_event(event, check_condition)
@@ -939,7 +941,7 @@ class Target:
         if stop is None:  # e.g. a signal gdb does not stop for: the step still completed
             stop = self._make_stop(StopKind.STEP, event.tid, process.get_pc() if
                                    process.is_alive else None, event=event)
-        self.watchpoints.after_step(stop)   # stepped out of a watched frame?
+        self.watchpoints.after_step(stop, check_condition)   # left a watched frame? changed?
         self.last_stop = stop
         return stop
 

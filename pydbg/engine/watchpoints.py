@@ -1,5 +1,8 @@
 """Hardware watchpoints (watch/rwatch/awatch) on the x86-64 debug registers DR0-DR3 and DR7,
-with gdb's decisions and text when one triggers or the frame of its locals returns.
+with gdb's decisions and text when one triggers or the frame of its locals returns; and
+software watchpoints (kind "watchpoint"), gdb's fallback when the debug registers cannot do
+it (a value in a register, more than four registers needed, `set can-use-hw-watchpoints 0`):
+while one is enabled every resume single-steps and the value is checked after each step.
 
 A watchpoint is a Breakpoint of kind "hw watchpoint", "read watchpoint" or "acc watchpoint"
 whose WatchState lives in `extra["watch"]`; a watchpoint on locals owns an internal
@@ -33,7 +36,8 @@ _LOCAL_SLOWDOWN = 1 << 8           # DR7.LE, which gdb sets too
 
 KIND_OF_ACCESS = {"write": "hw watchpoint", "read": "read watchpoint",
                   "access": "acc watchpoint"}
-TITLES = {"hw watchpoint": "Hardware watchpoint",
+SOFTWARE_KIND = "watchpoint"
+TITLES = {SOFTWARE_KIND: "Watchpoint", "hw watchpoint": "Hardware watchpoint",
           "read watchpoint": "Hardware read watchpoint",
           "acc watchpoint": "Hardware access (read/write) watchpoint"}
 WATCH_KINDS = tuple(TITLES)
@@ -41,6 +45,7 @@ SCOPE_KIND = "watchpoint_scope"
 
 RESOURCES_ERROR = "There are not enough available hardware resources for this watchpoint."
 READ_ACCESS_ERROR = "Expression cannot be implemented with read/access watchpoint."
+NO_HW_READ_ERROR = "Can't set read/access watchpoint when hardware watchpoints are disabled."
 LEFT_SCOPE = ["", "Watchpoint {n} deleted because the program has left the block in",
               "which its expression is valid."]
 
@@ -114,13 +119,14 @@ class WatchState:
     frame_cfa: int | None = None            # its CFA: once sp reaches it, the frame is gone
     tid: int | None = None                  # the thread running that frame
     scope_bp: "Breakpoint | None" = None
+    software: bool = False                  # checked after each single step, no registers
 
     @property
     def rw(self) -> int:
         return RW_WRITE if self.access == "write" else RW_ACCESS
 
     def slots(self) -> list[Slot]:
-        return slots_for(self.ranges, self.rw)
+        return [] if self.software else slots_for(self.ranges, self.rw)
 
 
 class _ReadRecorder:
@@ -208,6 +214,8 @@ class WatchpointManager:
     def __init__(self, target: "Target") -> None:
         self.target = target
         self._programmed: tuple[int, list[Slot]] | None = None   # (pid, slots in DR0..)
+        self.can_use_hw = 1              # `set can-use-hw-watchpoints N` (0: software only)
+        self._stepping = False           # inside software_cont: a nested cont() is real
 
     # ----------------------------------------------------------------- listing
     def all(self, enabled_only: bool = False) -> list["Breakpoint"]:
@@ -237,7 +245,7 @@ class WatchpointManager:
             state.expression = f"* ({type_name(found.value.type)} *) {address:#x}"
             spec = f"-location {text}"
             found.inspector.blocks_used.clear()     # an address is valid everywhere
-        self._check_implementable(text, found, access)
+        state.software = self._check_implementable(text, found, access)
         state.ranges = found.ranges
         state.lvalue = found.lvalue
         state.value = self._fetched(found.value)
@@ -246,7 +254,8 @@ class WatchpointManager:
             raise CommandError(RESOURCES_ERROR)
         frame = found.inspector.frame if found.inspector.blocks_used else None
         target = self.target
-        bp = target.breakpoints.new(spec, kind=KIND_OF_ACCESS[access])
+        kind = SOFTWARE_KIND if state.software else KIND_OF_ACCESS[access]
+        bp = target.breakpoints.new(spec, kind=kind)
         bp.condition = condition
         bp.extra["watch"] = state
         if frame is not None:
@@ -274,21 +283,22 @@ class WatchpointManager:
             lvalue = dataclasses.replace(value, _contents=None)
         return _Evaluation(value, _merge(ranges), lvalue, inspector)
 
-    def _check_implementable(self, text: str, found: _Evaluation, access: str) -> None:
+    def _check_implementable(self, text: str, found: _Evaluation, access: str) -> bool:
+        """Raises gdb's error for what cannot be watched; True when only a software
+        watchpoint can do it (gdb's can_use_hardware_watchpoint said no)."""
+        if not found.ranges and found.value.lval is None and _looks_constant(text):
+            raise CommandError(f"Cannot watch constant value `{text}'.")
+        if access != "write" and not self.can_use_hw:
+            raise CommandError(NO_HW_READ_ERROR)
         if not found.ranges:
-            if found.value.lval is None and _looks_constant(text):
-                raise CommandError(f"Cannot watch constant value `{text}'.")
             if access != "write":
                 raise CommandError(READ_ACCESS_ERROR)
-            raise CommandError(f"Cannot watch \"{text}\" with a hardware watchpoint: it is "
-                               "not in memory (pydbg has no software watchpoints).")
-        needed = len(slots_for(found.ranges, RW_WRITE))
-        if needed > NUM_SLOTS:
+            return True                   # in a register: nothing for the debug registers
+        if len(slots_for(found.ranges, RW_WRITE)) > NUM_SLOTS:
             if access != "write":
                 raise CommandError(READ_ACCESS_ERROR)
-            raise CommandError(f"Cannot watch \"{text}\" with a hardware watchpoint: it needs "
-                               f"{needed} debug registers and x86-64 has {NUM_SLOTS} (pydbg "
-                               "has no software watchpoints).")
+            return True
+        return not self.can_use_hw
 
     @staticmethod
     def _fetched(value: Value) -> Value | None:
@@ -362,7 +372,8 @@ class WatchpointManager:
                 found = self._evaluate(state.expression, self._global_inspector)
             except PydbgError:
                 continue
-            if found.ranges and len(slots_for(found.ranges, state.rw)) <= NUM_SLOTS:
+            if state.software or \
+                    found.ranges and len(slots_for(found.ranges, state.rw)) <= NUM_SLOTS:
                 state.ranges, state.lvalue = found.ranges, found.lvalue
                 state.value = self._fetched(found.value)
 
@@ -397,7 +408,7 @@ class WatchpointManager:
         error = None
         for bp in self.all(enabled_only=True):
             state = self.state(bp)
-            if not any(_overlaps(h, r) for h in hit for r in state.ranges):
+            if state.software or not any(_overlaps(h, r) for h in hit for r in state.ranges):
                 continue
             if self._frame_gone(state, event.tid):
                 messages += self._left_scope(bp)
@@ -514,19 +525,142 @@ class WatchpointManager:
             return []
         return self._left_scope(owner)
 
-    def after_step(self, stop: Stop) -> None:
+    def after_step(self, stop: Stop, check_condition: Callable[["Breakpoint"], bool] | None
+                   = None) -> None:
         """After a single step: a step out of a watched frame deletes its watchpoint and
-        ends the step there, with gdb's message."""
-        if stop.is_exit or not any(self.state(b).frame_cfa is not None for b in self.all()):
+        ends the step there, with gdb's message; software watchpoints are checked."""
+        if stop.is_exit:
+            return
+        watched = self.all()
+        if not watched:
             return
         lines: list[str] = []
-        for bp in self.all():
-            if self._frame_gone(self.state(bp), stop.tid):
-                lines += self._left_scope(bp)
+        if any(self.state(b).frame_cfa is not None for b in watched):
+            for bp in watched:
+                if self._frame_gone(self.state(bp), stop.tid):
+                    lines += self._left_scope(bp)
+        if any(self.state(b).software for b in watched):
+            lines += self._check_software(stop, check_condition)
         if lines:
             stop.messages = lines + stop.messages
             if stop.kind is StopKind.STEP:
                 stop.kind = StopKind.WATCHPOINT
+
+    # ----------------------------------------------------------------- software
+    def software_active(self) -> bool:
+        """An enabled software watchpoint makes every resume a single-step (gdb's
+        bpstat_should_step); not inside software_cont, whose nested cont() is real."""
+        return not self._stepping and any(
+            b.enabled and self.state(b).software for b in self.all())
+
+    def software_cont(self, sig: int | None,
+                      check_condition: Callable[["Breakpoint"], bool] | None) -> Stop:
+        """`continue` while a software watchpoint is enabled: single-step (into calls, as
+        gdb does) until a watchpoint changes, a breakpoint is reached, a signal or exit."""
+        target = self.target
+        if sig:
+            target._pending_signal = sig        # noqa: SLF001 - delivered by the first step
+        self._stepping = True
+        try:
+            # Ctrl-C between two steps must stop the program (at its next step), not us.
+            with target._forward_sigint():    # noqa: SLF001
+                return self._software_loop(check_condition)
+        finally:
+            self._stepping = False
+            target._clear_hit_filters()         # noqa: SLF001 - none belong to stepping
+
+    def _software_loop(self, check_condition: Callable[["Breakpoint"], bool] | None
+                       ) -> Stop:
+        from pydbg.ptrace import StopReason
+        target = self.target
+        while True:
+            stop = self._software_step(check_condition)
+            if stop.kind not in (StopKind.STEP, StopKind.WATCHPOINT) or \
+                    stop.pc is None or stop.event is None:
+                return stop
+            # Internal breakpoints (run_to's, the solib event) count when reached,
+            # with what the step reported (`finish` out of a watched frame).
+            if any(b.internal and b.kind != SCOPE_KIND
+                   for b in target.breakpoints.at_address(stop.pc)):
+                event = dataclasses.replace(stop.event, reason=StopReason.BREAKPOINT,
+                                            address=stop.pc)
+                hit = target._breakpoint_hit(event, check_condition)  # noqa: SLF001
+                if hit is not None:
+                    hit.messages = stop.messages + hit.messages
+                    hit.condition_error = hit.condition_error or stop.condition_error
+                    target.last_stop = hit
+                    return hit
+            if stop.kind is StopKind.WATCHPOINT:
+                return stop
+
+    def _software_step(self, check_condition: Callable[["Breakpoint"], bool] | None
+                       ) -> Stop:
+        """One step of software_cont. A `syscall` with other threads alive may block
+        until they act (pthread_join): it runs with them, to the instruction after it."""
+        from pydbg.engine.breakpoints import BreakpointLocation
+        target = self.target
+        process = target.require_process()
+        if len(process.threads) < 2:
+            return target.step_instruction(check_condition=check_condition)
+        pc = process.get_pc()
+        try:
+            is_syscall = process.read_memory(pc, 2) == b"\x0f\x05"
+        except PydbgError:
+            is_syscall = False
+        if not is_syscall:
+            return target.step_instruction(check_condition=check_condition)
+        after = target.breakpoints.new(f"*{pc + 2:#x}", internal=True)
+        after.locations = [BreakpointLocation(pc + 2, "", pc + 2)]
+        after.thread = process.current_tid
+        target.sync_sites()
+        try:
+            stop = target.cont(check_condition=check_condition)   # real: _stepping is set
+        finally:
+            if target.breakpoints.remove(after.number) is not None:
+                target.sync_sites()
+        if stop.kind is StopKind.BREAKPOINT and after in stop.breakpoints:
+            stop.breakpoints = [b for b in stop.breakpoints if b is not after]
+            if not stop.breakpoints:
+                stop.kind = StopKind.STEP
+        self.after_step(stop, check_condition)
+        target.last_stop = stop
+        return stop
+
+    def _check_software(self, stop: Stop,
+                        check_condition: Callable[["Breakpoint"], bool] | None) -> list[str]:
+        """gdb's watchpoint_check for each software watchpoint after a step: the report
+        lines of those that changed (conditions and ignore counts as for a hit)."""
+        messages: list[str] = []
+        for bp in self.all(enabled_only=True):
+            state = self.state(bp)
+            if not state.software:
+                continue
+            old = state.value
+            lines = self._check_value(bp, state)
+            if any(v is not None and v.is_optimized_out for v in (old, state.value)):
+                # gdb cannot compare an optimized-out value: it gives up on the watchpoint.
+                stop.condition_error = (f"Error evaluating expression for watchpoint "
+                                        f"{bp.number}\nvalue has been optimized out")
+                messages.append(f"Watchpoint {bp.number} deleted.")
+                self._remove(bp)
+                continue
+            if lines is None:
+                continue
+            if bp.condition and check_condition is not None:
+                try:
+                    if not check_condition(bp):
+                        continue
+                except PydbgError as exc:
+                    stop.condition_error = f"Error in testing breakpoint condition:\n{exc}"
+            if bp.ignore_count > 0 and not stop.condition_error:
+                bp.ignore_count -= 1
+                bp.hit_count += 1
+                continue
+            bp.hit_count += 1
+            messages += lines
+            if bp not in stop.breakpoints:
+                stop.breakpoints.append(bp)
+        return messages
 
 
 def _contents(value: Value | None) -> bytes | None:
@@ -538,5 +672,5 @@ def _contents(value: Value | None) -> bytes | None:
         return None
 
 
-__all__ = ["KIND_OF_ACCESS", "SCOPE_KIND", "TITLES", "WATCH_KINDS", "WatchState",
+__all__ = ["KIND_OF_ACCESS", "SCOPE_KIND", "SOFTWARE_KIND", "TITLES", "WATCH_KINDS", "WatchState",
            "WatchpointManager", "dr7_value", "slots_for", "split_range"]

@@ -816,7 +816,9 @@ class Process:
     def _wait_thread(self, th: Thread) -> StopEvent:
         """Wait for one thread that was resumed alone (single-step)."""
         while True:
-            tid, status = self._waitpid(th.tid, 0)
+            # A step ends within microseconds: polling first saves the sleep and wake-up
+            # (software watchpoints single-step whole programs).
+            tid, status = self._spin_then_wait(th.tid)
             th.running = False
             event = self._classify(th, status)
             if event is not None:

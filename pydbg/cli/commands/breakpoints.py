@@ -317,6 +317,7 @@ def breakpoint_table_lines(session: "Session", bps: list[Breakpoint]) -> list[st
     # breakpoints (no location at all) it is 10 columns, not 18.
     # A hardware watchpoint has locations (gdb's 64-bit address column) only while the
     # program runs; the Type column widens for "read watchpoint".
+    # A software watchpoint of a register value has none (is_no_memory_software_watchpoint).
     running = session.target.is_running
     width = 19 if any(bp.locations or (bp.kind in watch_kinds and running and
                                        (bp.kind != "watchpoint" or bp.extra["watch"].ranges))

@@ -40,7 +40,9 @@ def cmd_watch(session: "Session", arg: str) -> None:
     """Set a watchpoint for EXPRESSION.
     Usage: watch [-location] EXPRESSION [if CONDITION]
     A watchpoint stops execution of your program whenever the value of
-    an expression changes (a hardware watchpoint: x86-64 debug registers DR0-DR3).
+    an expression changes (a hardware watchpoint: x86-64 debug registers DR0-DR3;
+    a software one, which single-steps, when they cannot do it or with
+    `set can-use-hw-watchpoints 0`).
     With -location, the address the expression names is watched, whatever scope.
     A watchpoint on local variables is deleted when their frame returns."""
     _set_watchpoint(session, arg, "write")
@@ -71,3 +73,24 @@ def cmd_info_watchpoints(session: "Session", arg: str) -> None:
     Usage: info watchpoints [NUM]..."""
     bps = [b for b in session.target.breakpoints.user_breakpoints() if b.kind in WATCH_KINDS]
     show_breakpoint_table(session, bps, arg, "watchpoint", "watchpoints")
+
+
+@command("can-use-hw-watchpoints", group="breakpoints", prefix="set")
+def cmd_set_can_use_hw_watchpoints(session: "Session", arg: str) -> None:
+    """Set debugger's willingness to use watchpoint hardware.
+    Usage: set can-use-hw-watchpoints N
+    If zero, gdb will not use hardware for new watchpoints, even if
+    such is available.  (However, any hardware watchpoints that were
+    created before setting this to nonzero, will continue to use watchpoint
+    hardware.)"""
+    text = arg.strip()
+    if not text:
+        raise CommandError("Argument required (integer to set it to).")
+    session.target.watchpoints.can_use_hw = session.evaluate(text).as_int()
+
+
+@command("can-use-hw-watchpoints", group="breakpoints", prefix="show")
+def cmd_show_can_use_hw_watchpoints(session: "Session", arg: str) -> None:
+    """Show debugger's willingness to use watchpoint hardware."""
+    value = session.target.watchpoints.can_use_hw
+    session.out(f"Debugger's willingness to use watchpoint hardware is {value}.")
