@@ -77,3 +77,14 @@ def test_enable_once_count_and_delete_like_gdb(variant):
     assert normalize(pydbg.stdout) == normalize(gdb.stdout)
     assert pydbg.stderr == gdb.stderr
     assert gdb.stderr.endswith("Argument required (hit count).\n")
+
+
+@pytest.mark.parametrize("command", ["ignore 3 1", "condition 3 x", "delete 3", "disable 3",
+                                     "enable 3", "enable once 3"])
+def test_missing_breakpoint_numbers_on_gdbs_streams(command):
+    """delete/disable/enable report a missing number on stdout (gdb's
+    map_breakpoint_numbers: no error); ignore and condition raise an error (stderr)."""
+    exe = build("basic.c", VARIANTS["O0"])
+    gdb, pydbg = run_gdb(exe, [command]), run_pydbg(exe, [command])
+    assert (pydbg.stdout, pydbg.stderr) == (gdb.stdout, gdb.stderr)
+    assert "No breakpoint number 3." in gdb.stdout + gdb.stderr

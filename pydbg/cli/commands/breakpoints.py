@@ -144,7 +144,8 @@ def cmd_delete(session: "Session", arg: str) -> None:
     for number in parse_numbers(" ".join(words)):
         bp = table.get(number)
         if bp is None or bp.internal:
-            session.err(f"No breakpoint number {number}.")
+            # gdb's map_breakpoint_numbers prints this (stdout), it is no error.
+            session.out(f"No breakpoint number {number}.")
             continue
         table.remove(number)
     session.target.sync_sites()
@@ -169,7 +170,8 @@ def _set_enabled(session: "Session", arg: str, enabled: bool) -> None:
     for number in parse_numbers(" ".join(words)) if words else []:
         bp = table.get(number)
         if bp is None or bp.internal:
-            session.err(f"No breakpoint number {number}.")
+            # gdb's map_breakpoint_numbers prints this (stdout), it is no error.
+            session.out(f"No breakpoint number {number}.")
             continue
         targets.append(bp)
     for bp in targets:
