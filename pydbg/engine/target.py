@@ -1007,6 +1007,26 @@ class Target:
         insns = self.disassembler.disassemble(code, address, count=1)
         return insns[0] if insns else None
 
+    def cont_to(self, address: int, tid: int,
+                check_condition: Callable[[Breakpoint], bool] | None = None) -> Stop:
+        """Let every thread run until thread TID reaches ADDRESS (an internal breakpoint
+        for it alone), or anything else stops the program first; reaching it is a STEP
+        stop. For a step that may wait on the other threads (a blocking system call)."""
+        after = self.breakpoints.new(f"*{address:#x}", internal=True)
+        after.locations = [BreakpointLocation(address, "", address)]
+        after.thread = tid                       # other threads may pass there too
+        self.sync_sites()
+        try:
+            stop = self.cont(check_condition=check_condition)
+        finally:
+            if self.breakpoints.remove(after.number) is not None:
+                self.sync_sites()
+        if stop.kind is StopKind.BREAKPOINT and after in stop.breakpoints:
+            stop.breakpoints = [b for b in stop.breakpoints if b is not after]
+            if not stop.breakpoints:
+                stop.kind = StopKind.STEP
+        return stop
+
     def raw_registers(self, tid: int | None = None) -> Any:
         """The current stop's user_regs_struct of TID (the current thread), not copied:
         what the per-hit closures of engine/hitcontext.py read."""

@@ -324,20 +324,7 @@ class ThreadList:
         regs["rax"] = _RESTART[result] if _RESTART[result] is not None else regs.orig_rax
         regs["orig_rax"] = -1
         regs["rip"] = pc - 2
-        from pydbg.engine.breakpoints import BreakpointLocation
-        after = target.breakpoints.new(f"*{pc:#x}", internal=True)
-        after.locations = [BreakpointLocation(pc, "", pc)]
-        after.thread = tid                       # other threads may return there too
-        target.sync_sites()
-        try:
-            stop = target.cont(check_condition=check_condition)
-        finally:
-            if target.breakpoints.remove(after.number) is not None:
-                target.sync_sites()
-        if stop.kind is StopKind.BREAKPOINT and after in stop.breakpoints:
-            stop.breakpoints = [b for b in stop.breakpoints if b is not after]
-            if not stop.breakpoints:
-                stop.kind = StopKind.STEP
+        stop = target.cont_to(pc, tid, check_condition)
         target.watchpoints.after_step(stop)
         return stop
 

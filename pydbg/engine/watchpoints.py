@@ -597,7 +597,6 @@ class WatchpointManager:
                        ) -> Stop:
         """One step of software_cont. A `syscall` with other threads alive may block
         until they act (pthread_join): it runs with them, to the instruction after it."""
-        from pydbg.engine.breakpoints import BreakpointLocation
         target = self.target
         process = target.require_process()
         if len(process.threads) < 2:
@@ -609,19 +608,8 @@ class WatchpointManager:
             is_syscall = False
         if not is_syscall:
             return target.step_instruction(check_condition=check_condition)
-        after = target.breakpoints.new(f"*{pc + 2:#x}", internal=True)
-        after.locations = [BreakpointLocation(pc + 2, "", pc + 2)]
-        after.thread = process.current_tid
-        target.sync_sites()
-        try:
-            stop = target.cont(check_condition=check_condition)   # real: _stepping is set
-        finally:
-            if target.breakpoints.remove(after.number) is not None:
-                target.sync_sites()
-        if stop.kind is StopKind.BREAKPOINT and after in stop.breakpoints:
-            stop.breakpoints = [b for b in stop.breakpoints if b is not after]
-            if not stop.breakpoints:
-                stop.kind = StopKind.STEP
+        # A real cont(): _stepping is set, so it does not come back here.
+        stop = target.cont_to(pc + 2, process.current_tid, check_condition)
         self.after_step(stop, check_condition)
         target.last_stop = stop
         return stop
