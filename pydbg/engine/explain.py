@@ -168,6 +168,10 @@ class PtraceNarrator:
                        (f", rip = {self._where(rip)}" if rip is not None else ""))
         elif name == "write-debug-register":
             out.append(f"PTRACE_POKEUSER: DR{d['index']} = {d['value']:#x}")
+        elif name == "detach-fork":
+            out.append(f"PTRACE_DETACH {d['pid']}, a child the program forked" +
+                       (" (vfork: it shares our memory)" if d.get("shares_memory") else
+                        ", after writing back the bytes under our int3s in its copy"))
         elif name == "kill":
             out.append(f"kill {d['pid']} (SIGKILL)")
         elif name == "detach":

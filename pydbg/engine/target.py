@@ -200,8 +200,15 @@ class Target:
         return stop
 
     def _on_thread(self, kind: str, tid: int) -> None:
-        """gdb's [New Thread 0x7ffff7d8a6c0 (LWP 123)] / [Thread ... exited] notices."""
+        """gdb's [New Thread 0x7ffff7d8a6c0 (LWP 123)] / [Thread ... exited] notices, and
+        [Detaching after fork from child process N] for a child let go (ptrace layer)."""
         process = self.process
+        if kind in ("fork", "vfork"):
+            self.notices.append(f"[Detaching after {kind} from child process {tid}]")
+            if self.notice_sink is not None:
+                while self.notices:
+                    self.notice_sink(self.notices.pop(0))
+            return
         if kind == "new":
             pointer = 0
             if process is not None:
@@ -865,6 +872,8 @@ class Target:
         for kind, tid in process.thread_notices:
             if kind == "new":
                 self.notices.append(f"[New Thread {tid} (LWP {tid})]")
+            elif kind in ("fork", "vfork"):
+                self.notices.append(f"[Detaching after {kind} from child process {tid}]")
             else:
                 self.notices.append(f"[Thread {tid} (LWP {tid}) exited]")
         process.thread_notices.clear()

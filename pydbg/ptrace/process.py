@@ -43,7 +43,8 @@ DEVNULL = -3  # same value as subprocess.DEVNULL: the stream goes to /dev/null
 SPIN_SECONDS = 0.0005
 
 PTRACE_O_EXITKILL = 0x100000
-PTRACE_OPTIONS = (pt.PTRACE_O_TRACECLONE | pt.PTRACE_O_TRACEEXEC)
+PTRACE_OPTIONS = (pt.PTRACE_O_TRACECLONE | pt.PTRACE_O_TRACEEXEC |
+                  pt.PTRACE_O_TRACEFORK | pt.PTRACE_O_TRACEVFORK)
 
 # si_code values of SIGTRAP (asm-generic/siginfo.h).
 SI_KERNEL = 0x80
@@ -763,6 +764,11 @@ class Process:
                 new.running = True
             self._restart(th, stepping)
             return None
+        if code in (pt.PTRACE_EVENT_FORK, pt.PTRACE_EVENT_VFORK):
+            self._detach_forked(pt.ptrace_geteventmsg(th.tid),
+                                shares_memory=code == pt.PTRACE_EVENT_VFORK)
+            self._restart(th, stepping)
+            return None
         if code == pt.PTRACE_EVENT_EXEC:
             # The old image is gone: its threads, sites and memory file with it.
             self.threads = {self.pid: th}
@@ -772,6 +778,33 @@ class Process:
             return StopEvent(StopReason.EXEC, th.tid, pc=self.get_pc(th.tid))
         self._restart(th, stepping)
         return None
+
+    def _detach_forked(self, child: int, shares_memory: bool) -> None:
+        """gdb's detach-on-fork: a forked child, traced and stopped from birth, gets back
+        the bytes under our int3s (its memory is a copy of ours, int3s included, and a
+        trap without us would kill it) and runs on untraced. A vfork child shares our
+        memory until it execs: its bytes are ours, so they stay as they are."""
+        try:
+            os.waitpid(child, WALL)        # its first stop
+        except ChildProcessError:
+            return
+        if not shares_memory:
+            try:
+                fd = os.open(f"/proc/{child}/mem", os.O_RDWR)
+                try:
+                    for site in self.sites.values():
+                        if site.enabled and site.saved_byte is not None:
+                            os.pwrite(fd, bytes([site.saved_byte]), site.address)
+                finally:
+                    os.close(fd)
+            except OSError:
+                pass                       # it is gone already
+        try:
+            pt.ptrace_detach(child)
+        except pt.PtraceError:
+            pass
+        self.notify("detach-fork", pid=child, shares_memory=shares_memory)
+        self._thread_notice("vfork" if shares_memory else "fork", child)
 
     def _classify_trap(self, th: Thread, stepping: bool) -> StopEvent:
         pc = self.get_pc(th.tid)
