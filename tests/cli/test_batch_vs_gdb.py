@@ -88,3 +88,23 @@ def test_missing_breakpoint_numbers_on_gdbs_streams(command):
     gdb, pydbg = run_gdb(exe, [command]), run_pydbg(exe, [command])
     assert (pydbg.stdout, pydbg.stderr) == (gdb.stdout, gdb.stderr)
     assert "No breakpoint number 3." in gdb.stdout + gdb.stderr
+
+
+def test_settings_gdb_scripts_set_are_accepted():
+    """Lines found at the top of gdb scripts run under pydbg too; a value pydbg cannot
+    honour is refused in one line rather than ignored."""
+    exe = build("basic.c", VARIANTS["O0"])
+    settings = ["set pagination off", "set height 0", "set width 0", "set confirm off",
+                "set startup-with-shell off", "set debuginfod enabled off",
+                "set non-stop off", "set auto-load safe-path /", "set history save off",
+                "set follow-fork-mode parent", "set detach-on-fork on", "set charset UTF-8",
+                "set print pretty on", "set breakpoint pending on"]
+    gdb, pydbg = run_gdb(exe, settings + ["run"]), run_pydbg(exe, settings + ["run"])
+    assert gdb.stderr == pydbg.stderr == ""
+    assert normalize(pydbg.stdout) == normalize(gdb.stdout)
+    refused = run_pydbg(exe, ["set non-stop on", "set follow-fork-mode child"])
+    assert refused.stderr.splitlines() == [
+        'pydbg supports only "set non-stop off": pydbg stops every thread at each stop '
+        "(all-stop).",
+        'pydbg supports only "set follow-fork-mode parent": pydbg follows the parent '
+        "across fork."]

@@ -212,6 +212,33 @@ for _name in ("pagination", "height", "width", "verbose", "logging", "style"):
     _ignored_setting(_name)
 
 
+# Settings gdb scripts set that already describe what pydbg does (their other values are
+# refused, not ignored): NAME -> (the values pydbg's behaviour matches, why).
+_FIXED_SETTINGS = {
+    "startup-with-shell": (("off", "0", "no"), "pydbg starts the program directly"),
+    "debuginfod": (None, "pydbg reads debug info from local files only"),
+    "non-stop": (("off", "0", "no"), "pydbg stops every thread at each stop (all-stop)"),
+    "auto-load": (None, "pydbg loads no scripts by itself"),
+    "history": (None, "the shell's history is kept in ~/.pydbg_history"),
+    "follow-fork-mode": (("parent",), "pydbg follows the parent across fork"),
+    "detach-on-fork": (("on", "1", "yes"), "a forked child runs on without pydbg"),
+    "charset": (None, "strings are read as bytes and printed as gdb prints them"),
+}
+
+
+def _fixed_setting(name: str, values: tuple[str, ...] | None, why: str) -> None:
+    def handler(session: "Session", arg: str) -> None:
+        words = arg.split()
+        if values is not None and words and words[-1].lower() not in values:
+            raise CommandError(f"pydbg supports only \"set {name} {values[0]}\": {why}.")
+    handler.__doc__ = (f"Set {name} (accepted for gdb script compatibility: {why}).")
+    command(name, group="support", prefix="set")(handler)
+
+
+for _name, (_values, _why) in _FIXED_SETTINGS.items():
+    _fixed_setting(_name, _values, _why)
+
+
 # ------------------------------------------------------------------ set/show print
 # gdb's other `set print` settings: accepted (scripts set them) but without effect here.
 _OTHER_PRINT_SETTINGS = (
