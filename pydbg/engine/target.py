@@ -458,17 +458,22 @@ class Target:
             return sym.address + (bias or 0), sym.kind
         return stub
 
-    def _function_at(self, address: int):
-        """(FunctionInfo, bias) for the function containing a runtime address, or None."""
+    def image_at(self, address: int) -> tuple[ElfImage, int] | None:
+        """(image, load bias) holding a runtime ADDRESS: a loaded image while the program
+        runs, else the executable at its static bias."""
         if self.is_running:
             img = self.image_for_address(address)
-            if img is None:
-                return None
-            image, bias = img.image, img.bias
-        elif self.exe_image is not None:
-            image, bias = self.exe_image, self.static_bias()
-        else:
+            return (img.image, img.bias) if img is not None else None
+        if self.exe_image is not None:
+            return self.exe_image, self.static_bias()
+        return None
+
+    def _function_at(self, address: int):
+        """(FunctionInfo, bias) for the function containing a runtime address, or None."""
+        found = self.image_at(address)
+        if found is None:
             return None
+        image, bias = found
         func = image.function_at(address - bias)
         return (func, bias) if func is not None else None
 

@@ -591,16 +591,10 @@ class ProgramScope:
     def function_at(self, address: int) -> tuple[Function, int, "ElfImage"] | None:
         """The DWARF function whose code holds a runtime ADDRESS (its CU found through
         .debug_aranges, so a library's other CUs stay unread)."""
-        t = self.target
-        if t.is_running:
-            img = t.image_for_address(address)
-            if img is None:
-                return None
-            image, bias = img.image, img.bias
-        elif t.exe_image is not None:
-            image, bias = t.exe_image, t.static_bias()
-        else:
+        found = self.target.image_at(address)
+        if found is None:
             return None
+        image, bias = found
         try:
             if not image.has_debug_info:
                 return None
