@@ -799,12 +799,13 @@ class Process:
                     os.close(fd)
             except OSError:
                 pass                       # it is gone already
+        # Announced before it runs on (gdb's order): its output comes after the notice.
+        self.notify("detach-fork", pid=child, shares_memory=shares_memory)
+        self._thread_notice("vfork" if shares_memory else "fork", child)
         try:
             pt.ptrace_detach(child)
         except pt.PtraceError:
             pass
-        self.notify("detach-fork", pid=child, shares_memory=shares_memory)
-        self._thread_notice("vfork" if shares_memory else "fork", child)
 
     def _classify_trap(self, th: Thread, stepping: bool) -> StopEvent:
         pc = self.get_pc(th.tid)
