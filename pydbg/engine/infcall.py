@@ -384,7 +384,13 @@ class InferiorCall:
             else:
                 _remove(target, dummy)
             raise
-        stop = self._run(dummy, address)
+        try:
+            stop = self._run(dummy, address)
+        except BaseException:
+            # Cut short (Ctrl-C in the engine, a vanished process): like an abandoned
+            # call, its return, whenever it comes, puts the registers back silently.
+            dummy.claimed = False
+            raise
         if stop is not None:
             self._abandon(dummy, stop)
         try:

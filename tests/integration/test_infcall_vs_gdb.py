@@ -172,3 +172,36 @@ def test_python_api_calls_functions() -> None:
         assert dbg.frame.evaluate("add(1, 2) + n") == 6
         with pytest.raises(PydbgError, match="stopped while in a function called"):
             dbg.evaluate("factorial(4)")
+
+
+def test_a_call_cut_short_returns_silently_later():
+    """If running the called function raises inside the engine, its dummy frame is left
+    unclaimed: when the function returns later the old registers come back silently."""
+    rec = Recorder(build("basic.c", VARIANTS["O0"]))
+    try:
+        rec.run("break add")
+        rec.run("run")
+        before = rec.target.registers()
+        import pydbg.engine.infcall as infcall
+        real = infcall.InferiorCall._run
+
+        def interrupted(self, dummy, address):
+            raise KeyboardInterrupt
+        infcall.InferiorCall._run = interrupted
+        try:
+            rec.run("print twice(4)")
+        except KeyboardInterrupt:
+            pass
+        finally:
+            infcall.InferiorCall._run = real
+        dummies = rec.target.dummy_frames
+        assert len(dummies) == 1 and not dummies[0].claimed
+        out = rec.run("continue")            # twice() runs into add's breakpoint...
+        assert "Breakpoint 1, add (a=4, b=4)" in out
+        out = rec.run("continue")            # ...then returns to its dummy frame
+        assert out == ""
+        after = rec.target.registers()
+        assert rec.target.dummy_frames == []
+        assert after == before               # every register put back, silently
+    finally:
+        rec.close()
