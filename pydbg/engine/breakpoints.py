@@ -7,7 +7,9 @@ process; several breakpoints at one address share a site.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
+
+from pydbg.errors import PydbgError
 
 
 @dataclass
@@ -115,3 +117,26 @@ class BreakpointTable:
 
     def __len__(self) -> int:
         return len(self._by_number)
+
+
+def decide_hit(bp: Breakpoint, check_condition: Callable[[Breakpoint], bool] | None,
+               error: str | None) -> tuple[bool, str | None]:
+    """gdb's bpstat_check_breakpoint_conditions and what follows, for a breakpoint or
+    watchpoint that was reached: its condition (one that cannot be evaluated stops, its
+    error kept in ERROR), then its ignore count, counting the hit, then `enable once` /
+    `enable count`. Returns (stops?, the error so far)."""
+    if bp.condition and check_condition is not None:
+        try:
+            if not check_condition(bp):
+                return False, error
+        except PydbgError as exc:
+            error = f"Error in testing breakpoint condition:\n{exc}"   # gdb 13.1
+    bp.hit_count += 1
+    if bp.ignore_count > 0 and error is None:
+        bp.ignore_count -= 1
+        return False, error
+    if "enable_count" in bp.extra:     # gdb's disp_disable
+        bp.extra["enable_count"] -= 1
+        if bp.extra["enable_count"] <= 0:
+            bp.enabled = False
+    return True, error

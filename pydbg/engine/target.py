@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from pydbg.disasm import Disassembler
-from pydbg.engine.breakpoints import Breakpoint, BreakpointLocation, BreakpointTable
+from pydbg.engine.breakpoints import (Breakpoint, BreakpointLocation, BreakpointTable,
+                                      decide_hit)
 from pydbg.engine.images import RT_CONSISTENT, ImageTracker, LinkMapEntry, LoadedImage
 from pydbg.engine.infcall import CALL_DUMMY_KIND, discard_dummy_frames, dummy_return
 from pydbg.engine.signals import SignalTable
@@ -798,22 +799,9 @@ class Target:
                 continue
             if bp.thread is not None and bp.thread != event.tid:
                 continue
-            if bp.condition and check_condition is not None:
-                try:
-                    if not check_condition(bp):
-                        continue
-                except PydbgError as exc:
-                    error = f"Error in testing breakpoint condition:\n{exc}"   # gdb 13.1
-            if bp.ignore_count > 0 and error is None:
-                bp.ignore_count -= 1
-                bp.hit_count += 1
-                continue
-            bp.hit_count += 1
-            hit.append(bp)
-            if "enable_count" in bp.extra:     # `enable once` / `enable count N`
-                bp.extra["enable_count"] -= 1
-                if bp.extra["enable_count"] <= 0:
-                    bp.enabled = False
+            stops, error = decide_hit(bp, check_condition, error)
+            if stops:
+                hit.append(bp)
         if left_scope:
             stop = self._make_stop(StopKind.BREAKPOINT if hit else StopKind.WATCHPOINT,
                                    event.tid, address, event=event)

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterator
 
+from pydbg.engine.breakpoints import decide_hit
 from pydbg.engine.stops import Stop, StopKind
 from pydbg.engine.values import MemoryLval, Value
 from pydbg.errors import CommandError, ExpressionError, PydbgError
@@ -416,19 +417,10 @@ class WatchpointManager:
             lines = self._check_value(bp, state)
             if lines is None:
                 continue
-            if bp.condition and check_condition is not None:
-                try:
-                    if not check_condition(bp):
-                        continue
-                except PydbgError as exc:
-                    error = f"Error in testing breakpoint condition:\n{exc}"
-            if bp.ignore_count > 0 and error is None:
-                bp.ignore_count -= 1
-                bp.hit_count += 1
-                continue
-            bp.hit_count += 1
-            messages += lines
-            stopping.append(bp)
+            stops, error = decide_hit(bp, check_condition, error)
+            if stops:
+                messages += lines
+                stopping.append(bp)
         self.sync()
         if not messages:
             return None
@@ -634,20 +626,12 @@ class WatchpointManager:
                 continue
             if lines is None:
                 continue
-            if bp.condition and check_condition is not None:
-                try:
-                    if not check_condition(bp):
-                        continue
-                except PydbgError as exc:
-                    stop.condition_error = f"Error in testing breakpoint condition:\n{exc}"
-            if bp.ignore_count > 0 and not stop.condition_error:
-                bp.ignore_count -= 1
-                bp.hit_count += 1
-                continue
-            bp.hit_count += 1
-            messages += lines
-            if bp not in stop.breakpoints:
-                stop.breakpoints.append(bp)
+            stops, stop.condition_error = decide_hit(bp, check_condition,
+                                                     stop.condition_error or None)
+            if stops:
+                messages += lines
+                if bp not in stop.breakpoints:
+                    stop.breakpoints.append(bp)
         return messages
 
 
