@@ -548,15 +548,20 @@ class ElfImage:
         """Every defined symbol (.symtab, .dynsym, then synthetic @plt), de-duplicated."""
         return [m.symbol for m in self._load_minsyms() if not m.trampoline]
 
-    def get_symbol(self, name: str) -> Symbol | None:
-        """The minimal symbol NAME: .symtab before .dynsym, global before local, func first."""
-        if not self._may_name(name) and not self._may_name(name + "@plt"):
-            return None
+    def _minsyms_named(self, name: str) -> list[_MinSym]:
+        """The minimal symbols called NAME; a name the raw tables rule out (_may_name)
+        decodes nothing."""
+        if not self._may_name(name):
+            return []
         self._load_minsyms()
         assert self._by_name is not None
-        cands = [m for m in self._by_name.get(name, []) if not m.trampoline]
+        return self._by_name.get(name, [])
+
+    def get_symbol(self, name: str) -> Symbol | None:
+        """The minimal symbol NAME: .symtab before .dynsym, global before local, func first."""
+        cands = [m for m in self._minsyms_named(name) if not m.trampoline]
         if not cands:
-            cands = self._by_name.get(name + "@plt", [])
+            cands = self._minsyms_named(name + "@plt")
         if not cands:
             return None
         rank = {"global": 0, "weak": 1, "local": 2}
@@ -567,12 +572,8 @@ class ElfImage:
     def _has_symbol_named(self, name: str, kind: str | None = None) -> bool:
         """Whether some ELF symbol (not a PLT alias) is called NAME; KIND "code" wants one
         in executable sections, "data" one elsewhere (a variable's)."""
-        if not self._may_name(name):
-            return False
-        self._load_minsyms()
-        assert self._by_name is not None
         return any(not m.trampoline and (kind is None or m.is_text == (kind == "code"))
-                   for m in self._by_name.get(name, ()))
+                   for m in self._minsyms_named(name))
 
     def symbols_matching(self, glob: str) -> list[Symbol]:
         """Function symbols whose name matches the shell pattern GLOB, by address."""
@@ -982,12 +983,8 @@ class ElfImage:
         takes seconds); their full .symtab names nearly every function, so the symbol's
         address finds the CU through .debug_aranges instead.
         """
-        if not self._may_name(name):
-            return []
-        self._load_minsyms()
-        assert self._by_name is not None
         offsets: set[int] = set()
-        for m in self._by_name.get(name, []):
+        for m in self._minsyms_named(name):
             if m.is_text and not m.trampoline and m.symbol.section is not None:
                 cu = self._cu_for_address(m.symbol.address)
                 if cu is not None:
@@ -1031,11 +1028,7 @@ class ElfImage:
             return sorted(found, key=lambda m: m.address)
         for cu, b in self._function_blocks(function):
             add(self._function_start(cu, b.entry_pc, function))
-        if not self._may_name(function):
-            return sorted(found, key=lambda m: m.address)
-        self._load_minsyms()
-        assert self._by_name is not None
-        msyms = [m for m in self._by_name.get(function, [])
+        msyms = [m for m in self._minsyms_named(function)
                  if m.is_text and m.symbol.section is not None]
         if msyms:
             klass = min(m.klass for m in msyms)
