@@ -15,7 +15,8 @@ import re
 import pytest
 
 from tests.support.build import VARIANTS, build
-from tests.support.oracle import normalize, run_gdb, run_pydbg
+# The same comparison as the hardware watchpoints' (thread notices left out).
+from tests.integration.test_watchpoints_vs_gdb import _compare
 
 SW = "set can-use-hw-watchpoints 0"
 SCENARIOS = {
@@ -46,20 +47,6 @@ SCENARIOS = {
                   "continue", "continue", "continue", "continue"],
 }
 CASES = [(name, v) for name in SCENARIOS for v in VARIANTS]
-
-
-def _clean(text: str) -> str:
-    """Thread notices of the program's last thread vary run to run: not compared."""
-    text = re.sub(r"(?m)^\[(?:New )?(?:Thread|process) [^\]]*\]\n", "", text)
-    return normalize(text)
-
-
-def _compare(exe, commands: list[str]) -> str:
-    expected = run_gdb(exe, commands)
-    got = run_pydbg(exe, commands)
-    assert _clean(got.stdout) == _clean(expected.stdout)
-    assert got.stderr.strip() == expected.stderr.strip()
-    return got.stdout
 
 
 @pytest.mark.parametrize("scenario,variant", CASES, ids=[f"{n}-{v}" for n, v in CASES])
